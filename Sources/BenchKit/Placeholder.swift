@@ -1,0 +1,1 @@
+// BenchKit: placeholder until its issue lands.

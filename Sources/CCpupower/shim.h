@@ -1,0 +1,2 @@
+#include <cpufreq.h>
+#include <cpuidle.h>

@@ -1,0 +1,105 @@
+// System-call wrappers for CPlatform.h: each returns -errno on failure.
+#define _GNU_SOURCE
+#include "CPlatform.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int32_t kb_gettid(void) { return (int32_t)syscall(SYS_gettid); }
+
+int32_t kb_current_cpu(void) {
+    int cpu = sched_getcpu();
+    return cpu < 0 ? -errno : cpu;
+}
+
+int32_t kb_cpu_count_configured(void) {
+    long n = sysconf(_SC_NPROCESSORS_CONF);
+    return n < 1 ? 1 : (int32_t)n;
+}
+
+/// Large enough for any machine kbench will meet (CPU_SETSIZE is only 1024).
+static int32_t mask_cpus(void) {
+    int32_t n = kb_cpu_count_configured();
+    return n < 1024 ? 1024 : n;
+}
+
+int32_t kb_set_affinity(int32_t tid, const int32_t *cpus, int32_t count) {
+    int32_t ncpus = mask_cpus();
+    cpu_set_t *set = CPU_ALLOC(ncpus);
+    if (!set) return -ENOMEM;
+    size_t size = CPU_ALLOC_SIZE(ncpus);
+    CPU_ZERO_S(size, set);
+    for (int32_t i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= ncpus) { CPU_FREE(set); return -EINVAL; }
+        CPU_SET_S(cpus[i], size, set);
+    }
+    int rc = sched_setaffinity(tid, size, set);
+    int err = errno;
+    CPU_FREE(set);
+    return rc == 0 ? 0 : -err;
+}
+
+int32_t kb_get_affinity(int32_t tid, int32_t *cpus, int32_t capacity) {
+    int32_t ncpus = mask_cpus();
+    cpu_set_t *set = CPU_ALLOC(ncpus);
+    if (!set) return -ENOMEM;
+    size_t size = CPU_ALLOC_SIZE(ncpus);
+    CPU_ZERO_S(size, set);
+    if (sched_getaffinity(tid, size, set) != 0) { int err = errno; CPU_FREE(set); return -err; }
+    int32_t found = 0;
+    for (int32_t cpu = 0; cpu < ncpus; cpu++) {
+        if (CPU_ISSET_S(cpu, size, set)) {
+            if (found < capacity) cpus[found] = cpu;
+            found++;
+        }
+    }
+    CPU_FREE(set);
+    return found;
+}
+
+int32_t kb_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = timeout_ns / 1000000000LL;
+        ts.tv_nsec = timeout_ns % 1000000000LL;
+        tsp = &ts;
+    }
+    long rc = syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, tsp, NULL, 0);
+    return rc == 0 ? 0 : -errno;
+}
+
+int32_t kb_futex_wake(uint32_t *word, int32_t count) {
+    long rc = syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+    return rc < 0 ? -errno : (int32_t)rc;
+}
+
+int32_t kb_membarrier(int32_t cmd, uint32_t flags) {
+    long rc = syscall(SYS_membarrier, cmd, flags, 0);
+    return rc < 0 ? -errno : (int32_t)rc;
+}
+
+int32_t kb_tgkill(int32_t tid, int32_t sig) {
+    long rc = syscall(SYS_tgkill, getpid(), tid, sig);
+    return rc < 0 ? -errno : 0;
+}
+
+int32_t kb_set_scheduler(int32_t tid, int32_t policy, int32_t priority) {
+    struct sched_param param = { .sched_priority = priority };
+    return sched_setscheduler(tid, policy, &param) == 0 ? 0 : -errno;
+}
+
+int32_t kb_get_scheduler(int32_t tid) {
+    int policy = sched_getscheduler(tid);
+    return policy < 0 ? -errno : policy;
+}
+
+int32_t kb_get_priority(int32_t tid) {
+    struct sched_param param;
+    return sched_getparam(tid, &param) == 0 ? param.sched_priority : -errno;
+}

@@ -1,0 +1,1 @@
+// FTQKit: placeholder until its issue lands.

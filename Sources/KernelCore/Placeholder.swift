@@ -1,0 +1,1 @@
+// KernelCore: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// LockBenchKit: placeholder until its issue lands.
