@@ -103,3 +103,26 @@ int32_t kb_get_priority(int32_t tid) {
     struct sched_param param;
     return sched_getparam(tid, &param) == 0 ? param.sched_priority : -errno;
 }
+
+int kb_stop_flag = 0;
+
+static void kb_stop_handler(int sig) {
+    if (__atomic_exchange_n(&kb_stop_flag, 1, __ATOMIC_SEQ_CST) != 0) {
+        // Second request: the user insists. Die the ordinary way.
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+}
+
+int32_t kb_install_stop_handler(void) {
+    struct sigaction action = {0};
+    action.sa_handler = kb_stop_handler;
+    sigemptyset(&action.sa_mask);
+    // No SA_RESTART: a blocking call (futex, nanosleep) returns EINTR and the
+    // caller sees the flag promptly.
+    if (sigaction(SIGINT, &action, NULL) != 0) return -errno;
+    if (sigaction(SIGTERM, &action, NULL) != 0) return -errno;
+    return 0;
+}
+
+void kb_set_stop_flag(int value) { __atomic_store_n(&kb_stop_flag, value, __ATOMIC_SEQ_CST); }

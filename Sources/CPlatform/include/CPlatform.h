@@ -116,6 +116,24 @@ int32_t kb_set_scheduler(int32_t tid, int32_t policy, int32_t priority);
 int32_t kb_get_scheduler(int32_t tid);
 int32_t kb_get_priority(int32_t tid);
 
+// MARK: - Stop request (Ctrl-C)
+
+/// Set by the SIGINT/SIGTERM handler; measurement loops poll it with a relaxed
+/// load (one ordinary load on x86) at their natural boundaries.
+extern int kb_stop_flag;
+
+static inline __attribute__((always_inline)) bool kb_stop_requested(void) {
+    return __atomic_load_n(&kb_stop_flag, __ATOMIC_RELAXED) != 0;
+}
+
+/// Installs the handler for SIGINT and SIGTERM: the first signal sets
+/// kb_stop_flag (the run stops, flushes and is marked incomplete); a second one
+/// restores the default action and re-raises, so a stuck run can still be killed.
+int32_t kb_install_stop_handler(void);
+
+/// Sets or clears the flag by hand (tests, and tools that stop on their own).
+void kb_set_stop_flag(int value);
+
 #ifdef __cplusplus
 }
 #endif

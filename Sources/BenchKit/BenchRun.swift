@@ -1,0 +1,107 @@
+import Foundation
+import Synchronization
+import SystemPackage
+
+/// One run of a kbench tool: it owns the run directory and meta.json, prepares
+/// the machine (stop handler, memory locking, TSC calibration, environment
+/// stamp) and records every warning. A tool measures; BenchRun does the rest.
+///
+///     let run = try BenchRun(tool: "ftq", options: options.run, cpus: [2])
+///     ... measure on pinned threads, calling run.recordScheduling(...) ...
+///     try run.finish(measurements: results, complete: !StopRequest.isRequested)
+public final class BenchRun: Sendable {
+    public let directory: RunDirectory
+    public let clock: TSCClock
+    public let timerOverhead: TimerOverhead
+    public let options: RunOptions
+    private let meta: Mutex<RunMetadata>
+
+    /// Prepares a run on `cpus` and writes an initial meta.json marked
+    /// incomplete, so even a run killed with SIGKILL leaves its stamp.
+    public init(tool: String, options: RunOptions, cpus: CPUSet,
+                parameters: [String: JSONValue] = [:],
+                arguments: [String] = CommandLine.arguments) throws {
+        self.options = options
+        directory = try RunDirectory(creating: FilePath(options.outputDirectory(tool: tool)))
+        try StopRequest.install()
+
+        var warnings: [String] = []
+        let locked: Bool
+        if options.noMlock {
+            locked = false
+        } else if let warning = MemoryLocking.lockAll() {
+            warnings.append(warning)
+            locked = false
+        } else {
+            locked = true
+        }
+
+        let environment = EnvironmentStamp.capture(cpus: cpus)
+        warnings += environment.unknowns
+        if !environment.tscInvariance.isInvariant {
+            warnings.append("TSC is not invariant on this CPU: tick counts may not be time")
+        }
+        if !environment.measuredCPUsIsolated {
+            warnings.append("measured CPUs \(cpus) are not isolated (isolcpus=\(environment.isolatedCPUs?.description ?? "unknown")): results include ordinary scheduler activity")
+        }
+        clock = TSCClock.calibrate()
+        timerOverhead = TimerOverhead.measure()
+        let consistency = try? TSCConsistency.check(cpus: cpus, clock: clock)
+        if let consistency, consistency.spreadNs > max(1000, 4 * consistency.uncertaintyNs) {
+            warnings.append("TSC offsets differ by \(Int(consistency.spreadNs)) ns across CPUs \(cpus): cross-CPU intervals are off by up to that much")
+        }
+
+        meta = Mutex(RunMetadata(
+            tool: tool, version: RunMetadata.kbenchVersion, gitCommit: SystemInfo.gitCommit(),
+            commandLine: arguments, startTime: Date(), endTime: nil, environment: environment,
+            clock: clock, timerOverhead: timerOverhead, tscConsistency: consistency,
+            schedulingRequested: options.fifo ? "SCHED_FIFO \(options.priority)" : "SCHED_OTHER",
+            schedulingObtained: [:], memoryLocked: locked, parameters: parameters,
+            warnings: [], complete: false))
+        for warning in warnings { warn(warning) }
+        try directory.write(meta.withLock { $0 })
+    }
+
+    /// Prints a warning on stderr and records it in meta.json.
+    public func warn(_ message: String) {
+        let tool = meta.withLock { meta in
+            meta.warnings.append(message)
+            return meta.tool
+        }
+        writeStderr("\(tool): warning: \(message)\n")
+    }
+
+    /// Adds or replaces tool parameters in meta.json.
+    public func setParameter(_ key: String, _ value: JSONValue) {
+        meta.withLock { $0.parameters[key] = value }
+    }
+
+    /// Called on each measurement thread once it is pinned: asks for SCHED_FIFO
+    /// when the options say so, and records what the thread actually got.
+    public func prepareMeasurementThread(name: String) {
+        if options.fifo, let warning = RealtimeScheduling.requestFIFO(priority: options.priority) {
+            warn(warning)
+        }
+        let state = SchedulingState.current()
+        meta.withLock { $0.schedulingObtained[name] = state }
+    }
+
+    /// Writes summary.csv and trials.csv for `measurements` and the final
+    /// meta.json. `complete` is false when the run was interrupted.
+    public func finish(measurements: [Measurement], complete: Bool) throws {
+        if !measurements.isEmpty {
+            try directory.write(Measurement.summaryTable(measurements), as: "summary.csv")
+            try directory.write(Measurement.trialsTable(measurements), as: "trials.csv")
+        }
+        if !complete { warn("run interrupted: results cover only what was collected before the stop") }
+        let final = meta.withLock { meta in
+            meta.endTime = Date()
+            meta.complete = complete
+            return meta
+        }
+        try directory.write(final)
+    }
+
+    /// The current metadata (tests, reports).
+    public var metadata: RunMetadata { meta.withLock { $0 } }
+}

@@ -1,0 +1,62 @@
+/// A set of CPU numbers, written the way the kernel writes them ("0-3,8,10-11").
+public struct CPUSet: Hashable, Sendable, CustomStringConvertible, ExpressibleByArrayLiteral {
+    /// Sorted, without duplicates.
+    public let cpus: [Int]
+
+    public init<S: Sequence<Int>>(_ cpus: S) {
+        self.cpus = Array(Set(cpus)).sorted()
+    }
+
+    public init(arrayLiteral elements: Int...) { self.init(elements) }
+
+    /// Parses a kernel CPU list ("0-3,8"). Whitespace around items is ignored;
+    /// an empty string is the empty set.
+    public init(parsing list: String) throws(CPUListError) {
+        var result: [Int] = []
+        let trimmed = list.trimmingWhitespace()
+        if trimmed.isEmpty { self.init(result); return }
+        for item in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
+            guard (1...2).contains(bounds.count),
+                  let low = Int(bounds[0].trimmingWhitespace()), low >= 0,
+                  let high = Int(bounds[bounds.count - 1].trimmingWhitespace()), high >= low
+            else { throw CPUListError(text: list, item: String(item)) }
+            result.append(contentsOf: low...high)
+        }
+        self.init(result)
+    }
+
+    public var isEmpty: Bool { cpus.isEmpty }
+    public var count: Int { cpus.count }
+    public func contains(_ cpu: Int) -> Bool { cpus.contains(cpu) }
+
+    /// The compact kernel form: consecutive runs collapse to "a-b".
+    public var description: String {
+        var parts: [String] = []
+        var index = 0
+        while index < cpus.count {
+            var end = index
+            while end + 1 < cpus.count, cpus[end + 1] == cpus[end] + 1 { end += 1 }
+            parts.append(end == index ? "\(cpus[index])" : "\(cpus[index])-\(cpus[end])")
+            index = end + 1
+        }
+        return parts.joined(separator: ",")
+    }
+}
+
+public struct CPUListError: Error, CustomStringConvertible, Sendable {
+    public let text: String
+    public let item: String
+    public var description: String {
+        "invalid CPU list '\(text)': '\(item)' is not a CPU number or a range like 2-5"
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> String {
+        var view = Substring(self)
+        while let first = view.first, first.isWhitespace { view.removeFirst() }
+        while let last = view.last, last.isWhitespace { view.removeLast() }
+        return String(view)
+    }
+}

@@ -1,0 +1,37 @@
+/// Which IRQs may be delivered to which CPUs (/proc/irq/N/effective_affinity_list,
+/// falling back to smp_affinity_list): an IRQ routed to a measured CPU is noise
+/// the user can move away with /proc/irq/N/smp_affinity.
+public enum IRQAffinity {
+    public struct Route: Codable, Equatable, Sendable {
+        public let irq: String
+        public let cpus: String
+        public let description: String
+    }
+
+    /// IRQs whose affinity includes any CPU of `measured`.
+    public static func routes(to measured: CPUSet) -> [Route] {
+        let names = (try? InterruptCounts.read()).map { counts in
+            Dictionary(counts.lines.map { ($0.irq, $0.description) }, uniquingKeysWith: { first, _ in first })
+        } ?? [:]
+        guard let entries = try? FileSystem.directoryEntries("/proc/irq") else { return [] }
+        var routes: [Route] = []
+        for irq in entries.compactMap(Int.init).sorted() {
+            let base = "/proc/irq/\(irq)/"
+            guard let list = SystemFiles.firstLine(base + "effective_affinity_list")
+                    ?? SystemFiles.firstLine(base + "smp_affinity_list"),
+                  let cpus = try? CPUSet(parsing: list),
+                  cpus.cpus.contains(where: measured.contains)
+            else { continue }
+            routes.append(Route(irq: String(irq), cpus: cpus.description, description: names[String(irq)] ?? ""))
+        }
+        return routes
+    }
+}
+
+import Foundation
+
+enum FileSystem {
+    static func directoryEntries(_ path: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: path)
+    }
+}

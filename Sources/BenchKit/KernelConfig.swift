@@ -1,0 +1,49 @@
+/// The running kernel's build configuration (CONFIG_HZ and friends), from
+/// /proc/config.gz (CONFIG_IKCONFIG_PROC) or /boot/config-<release>.
+public struct KernelConfig: Sendable {
+    public let values: [String: String]
+    /// Where the configuration was read from.
+    public let source: String
+
+    /// Parses `CONFIG_X=value` lines; comments and blank lines are skipped.
+    public init(text: String, source: String) {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("CONFIG_") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { values[String(parts[0])] = String(parts[1]).trimmingCharacters(in: "\"") }
+        }
+        self.values = values
+        self.source = source
+    }
+
+    /// The running kernel's configuration, or nil with the places tried.
+    public static func running() -> Result<KernelConfig, KernelConfigUnavailable> {
+        if let text = try? Subprocess.output("/bin/gzip", ["-dc", "/proc/config.gz"]), !text.isEmpty {
+            return .success(KernelConfig(text: text, source: "/proc/config.gz"))
+        }
+        let boot = "/boot/config-\(SystemInfo.kernelRelease())"
+        if let text = try? SystemFiles.read(boot) {
+            return .success(KernelConfig(text: text, source: boot))
+        }
+        return .failure(KernelConfigUnavailable(tried: ["/proc/config.gz", boot]))
+    }
+
+    /// The timer tick rate (CONFIG_HZ), e.g. 250.
+    public var hz: Int? { values["CONFIG_HZ"].flatMap { Int($0) } }
+}
+
+public struct KernelConfigUnavailable: Error, CustomStringConvertible, Sendable {
+    public let tried: [String]
+    public var description: String {
+        "kernel configuration not readable (tried \(tried.joined(separator: ", ")))"
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var view = Substring(self)
+        while view.first == set { view.removeFirst() }
+        while view.last == set { view.removeLast() }
+        return String(view)
+    }
+}

@@ -1,1 +1,0 @@
-// BenchKit: placeholder until its issue lands.

@@ -1,0 +1,47 @@
+import CPlatform
+import SystemPackage
+
+/// A failed system call, printed as one line that names the call, the errno and,
+/// where we know it, what the user can do about it.
+public struct SystemCallError: Error, CustomStringConvertible, Sendable {
+    public let call: String
+    public let errno: Errno
+    public let hint: String?
+
+    public init(_ call: String, errno: Errno, hint: String? = nil) {
+        self.call = call
+        self.errno = errno
+        self.hint = hint
+    }
+
+    public var description: String {
+        var line = "\(call) failed: \(errno.description) (errno \(errno.rawValue))"
+        if let hint { line += "; \(hint)" }
+        return line
+    }
+}
+
+/// Turns the C shim's "-errno on failure" convention into a thrown error.
+@discardableResult
+func checkShim(_ result: Int32, _ call: @autoclosure () -> String, hint: String? = nil) throws -> Int32 {
+    guard result >= 0 else {
+        throw SystemCallError(call(), errno: Errno(rawValue: -result), hint: hint)
+    }
+    return result
+}
+
+/// Turns a libc "-1 and errno" result into a thrown error.
+@discardableResult
+func checkLibc(_ result: Int32, _ call: @autoclosure () -> String, hint: String? = nil) throws -> Int32 {
+    guard result != -1 else {
+        throw SystemCallError(call(), errno: Errno.last, hint: hint)
+    }
+    return result
+}
+
+extension Errno {
+    /// The calling thread's errno after a failed libc call.
+    static var last: Errno { Errno(rawValue: Glibc.errno) }
+}
+
+import Glibc

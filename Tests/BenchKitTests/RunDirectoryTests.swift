@@ -1,0 +1,95 @@
+import Foundation
+import SystemPackage
+import Testing
+@testable import BenchKit
+
+@Suite struct RunDirectoryTests {
+    func temporaryDirectory() -> String {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("kbench-test-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func unfinishedWriteLeavesNoFileUnderTheFinalName() throws {
+        let dir = temporaryDirectory()
+        let final = dir + "/data.csv"
+        do {
+            let writer = try AtomicFileWriter(path: FilePath(final))
+            for i in 0..<100_000 { try writer.write(UInt64(i)); try writer.write(byte: 10) }
+            // Past the first buffer flush, bytes are on disk, but under a hidden name.
+            #expect(!FileManager.default.fileExists(atPath: final))
+            // The writer goes away without commit (a crash or an error).
+        }
+        #expect(!FileManager.default.fileExists(atPath: final))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "partial file left behind")
+    }
+
+    @Test func committedWriteHasEveryByte() throws {
+        let dir = temporaryDirectory()
+        let writer = try AtomicFileWriter(path: FilePath(dir + "/n.csv"))
+        try writer.write("value\n")
+        for i in [0, 7, 1234567890123, UInt64.max] { try writer.write(i); try writer.write(byte: 10) }
+        try writer.write(Int64(-42)); try writer.write(byte: 10)
+        try writer.commit()
+        let text = try String(contentsOfFile: dir + "/n.csv", encoding: .utf8)
+        #expect(text == "value\n0\n7\n1234567890123\n18446744073709551615\n-42\n")
+    }
+
+    @Test func csvTableEscapesAndChecksWidth() throws {
+        let dir = temporaryDirectory()
+        var table = CSVTable(header: ["a", "b"])
+        table.append(["x,y", "say \"hi\""])
+        try table.write(to: FilePath(dir + "/t.csv"))
+        let text = try String(contentsOfFile: dir + "/t.csv", encoding: .utf8)
+        #expect(text == "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n")
+    }
+
+    @Test func unwritableOutputDirectoryIsRefused() throws {
+        let dir = temporaryDirectory()
+        FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+        #expect(throws: RunDirectoryError.self) {
+            try RunDirectory.checkWritable(FilePath(dir + "/file/run"), create: false)
+        }
+        #expect(throws: RunDirectoryError.self) {
+            try RunDirectory.checkWritable(FilePath(dir + "/file"), create: false)
+        }
+        try RunDirectory.checkWritable(FilePath(dir + "/new/run"), create: false)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/new"), "validation must not create")
+    }
+}
+
+@Suite(.serialized) struct RunMetadataTests {
+    @Test func metaJSONHoldsEveryField() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbench-meta-\(UUID().uuidString)").path
+        let options = try RunOptions.parse(["--out", dir, "--no-mlock"])
+        let run = try BenchRun(tool: "test", options: options, cpus: [0], parameters: ["quantum_us": 100])
+        let initial = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/meta.json"))) as! [String: Any]
+        #expect(initial["complete"] as? Bool == false, "meta.json must be written incomplete at the start")
+
+        let stats = try #require(SampleStatistics([1, 2, 3]))
+        try run.finish(measurements: [Measurement(benchmark: "b", metric: "m", unit: "ns", lowerIsBetter: true,
+                                                  statistics: stats, trials: [1, 2, 3])], complete: true)
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/meta.json"))) as! [String: Any]
+        #expect(Set(meta.keys) == Set(RunMetadata.keys))
+        #expect(meta["complete"] as? Bool == true)
+        #expect(meta["tool"] as? String == "test")
+        let tsc = try #require(meta["tsc"] as? [String: Any])
+        for key in ["frequency_hz", "ticks_per_ns", "calibration", "invariant", "read_overhead_min_ticks", "cross_cpu_spread_ns"] {
+            #expect(tsc.keys.contains(key), "tsc.\(key) missing")
+        }
+        #expect((tsc["frequency_hz"] as? Double ?? 0) > 1e8)
+        #expect((meta["parameters"] as? [String: Any])?["quantum_us"] as? Int == 100)
+        // Unknown values are null, and each null has its reason among the warnings.
+        let warnings = try #require(meta["warnings"] as? [String])
+        if meta["config_hz"] is NSNull { #expect(warnings.contains { $0.contains("CONFIG_HZ") }) }
+        if let governors = meta["cpufreq_governor"] as? [String: Any], governors.values.contains(where: { $0 is NSNull }) {
+            #expect(warnings.contains { $0.contains("cpufreq") })
+        }
+        let summary = try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8)
+        #expect(summary.hasPrefix("benchmark,variant,threads,param,metric,unit,lower_is_better,n,mean,std,min,p50,p75,p90,p99,p999,max\n"))
+        #expect(summary.contains("b,,1,,m,ns,true,3,2,1,1,2,2.5,2.8"))
+        let trials = try String(contentsOfFile: dir + "/trials.csv", encoding: .utf8)
+        #expect(trials.split(separator: "\n").count == 4)
+    }
+}
