@@ -3,6 +3,7 @@
 #include "CPlatform.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -122,6 +123,13 @@ int32_t kb_install_stop_handler(void) {
     // caller sees the flag promptly.
     if (sigaction(SIGINT, &action, NULL) != 0) return -errno;
     if (sigaction(SIGTERM, &action, NULL) != 0) return -errno;
+    // A parent may have started us with these signals blocked (some spawners
+    // do); unblock them, or Ctrl-C would be held until the run ends.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0) return -EINVAL;
     return 0;
 }
 

@@ -1,0 +1,81 @@
+import ArgumentParser
+import BenchKit
+
+/// `ctxbench`: the costs of crossing boundaries — context switches, IPC, IPIs,
+/// event queues — and the physical floors they are read against.
+@main
+struct CtxBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ctxbench",
+        abstract: "Measure context-switch, IPC, IPI and event-queue costs on pinned CPUs.",
+        subcommands: [FloorsCommand.self],
+        defaultSubcommand: FloorsCommand.self)
+}
+
+/// `ctxbench floors`: an rdtsc read, an uncontended CAS, a system call and a
+/// core-to-core cache-line round trip, each as ns per operation over trials.
+struct FloorsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "floors",
+        abstract: "Measure the physical floors: timer read, uncontended CAS, getppid system call, core-to-core CAS round trip.")
+
+    @Option(help: ArgumentHelp("CPU to measure on (default: the quietest allowed CPU).", valueName: "n"))
+    var cpu: Int?
+
+    @Option(name: .customLong("partner-cpu"), help: ArgumentHelp("CPU of the round-trip partner (default: another allowed CPU; skipped if there is none).", valueName: "n"))
+    var partnerCPU: Int?
+
+    @Option(help: "Timed trials per floor.")
+    var trials = 31
+
+    @Option(help: "Operations per trial.")
+    var iterations = 100_000
+
+    @OptionGroup var runOptions: RunOptions
+
+    func validate() throws {
+        if let cpu { try Validate.cpus([cpu], option: "--cpu") }
+        if let partnerCPU {
+            try Validate.cpus([partnerCPU], option: "--partner-cpu")
+            if partnerCPU == cpu { throw ValidationError("--partner-cpu must differ from --cpu") }
+        }
+        try Validate.positive(trials, option: "--trials")
+        try Validate.positive(iterations, option: "--iterations")
+    }
+
+    func run() throws {
+        let allowed = try Affinity.allowedCPUs()
+        let cpu = self.cpu ?? QuietestCPU.pick(from: allowed) ?? 0
+        let partner = partnerCPU ?? allowed.cpus.last(where: { $0 != cpu })
+        let measured = CPUSet([cpu] + (partner.map { [$0] } ?? []))
+        let benchRun = try BenchRun(tool: "ctxbench", options: runOptions, cpus: measured, parameters: [
+            "benchmark": "floors", "trials": .int(Int64(trials)), "iterations": .int(Int64(iterations)),
+        ])
+        if partner == nil { benchRun.warn("only one CPU allowed: the core-to-core round trip is skipped") }
+
+        final class Results: @unchecked Sendable { var measurements: [Measurement] = []; var error: (any Error)? }
+        let results = Results()
+        let runner = TrialRunner(clock: benchRun.clock, overheadTicks: benchRun.timerOverhead.minTicks,
+                                 trials: trials, iterations: iterations)
+        try PinnedThread.start(cpu: cpu) {
+            benchRun.prepareMeasurementThread(name: "floors@cpu\(cpu)")
+            var timer = TimerReadFloor(), cas = AtomicCASFloor(), syscall = SyscallFloor()
+            results.measurements += [runner.measure(&timer), runner.measure(&cas), runner.measure(&syscall)]
+                .compactMap { $0 }
+            if let partner, !StopRequest.isRequested {
+                do {
+                    var pingPong = try CacheLinePingPong(cpu: cpu, partnerCPU: partner)
+                    if let m = runner.measure(&pingPong, threads: 2) { results.measurements.append(m) }
+                    pingPong.finish()
+                } catch { results.error = error }
+            }
+        }.join()
+        if let error = results.error { throw error }
+        try benchRun.finish(measurements: results.measurements, complete: !StopRequest.isRequested)
+        for m in results.measurements {
+            print("\(m.variant): \(CSVFormat.number((m.statistics.p50 * 100).rounded() / 100)) ns (median of \(m.statistics.count) trials)")
+        }
+        print(benchRun.directory.path)
+        if StopRequest.isRequested { throw ExitCode(130) }
+    }
+}

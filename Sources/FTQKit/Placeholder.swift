@@ -1,1 +1,0 @@
-// FTQKit: placeholder until its issue lands.
