@@ -28,6 +28,9 @@ let package = Package(
     targets: [
         // C shim: inline TSC reads, pause, affinity, gettid, futex, membarrier.
         .target(name: "CPlatform"),
+        // The same loops in C at -O2, measured beside the Swift ones.
+        .target(name: "CReference", dependencies: ["CPlatform"],
+                cSettings: [.unsafeFlags(["-O2"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCpupower", providers: [.apt(["libcpupower-dev"])]),
@@ -41,7 +44,7 @@ let package = Package(
         ], swiftSettings: hotPathFlags),
         .target(name: "KernelCore", dependencies: ["CPlatform"], swiftSettings: hotPathFlags),
         .target(name: "AnalysisKit", dependencies: ["BenchKit", "CFFTW"]),
-        .target(name: "FTQKit", dependencies: ["BenchKit", "CPlatform"], swiftSettings: hotPathFlags),
+        .target(name: "FTQKit", dependencies: ["BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
         .target(name: "LockBenchKit", dependencies: ["BenchKit", "KernelCore", "CPlatform"],
                 swiftSettings: hotPathFlags),
 

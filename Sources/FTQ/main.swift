@@ -36,6 +36,9 @@ struct FTQCommand: ParsableCommand {
     @Option(help: "ftq (work per fixed time) or fwq (time per fixed work).")
     var mode: FTQConfiguration.Mode = .ftq
 
+    @Option(help: "Loop implementation: swift, or c (the same algorithm in C at -O2, to compare against).")
+    var engine: FTQConfiguration.Engine = .swift
+
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
@@ -53,6 +56,7 @@ struct FTQCommand: ParsableCommand {
         if duration != nil, samples != nil { throw ValidationError("give --duration or --samples, not both") }
         if let duration { try Validate.positive(duration, option: "--duration") }
         if let samples { try Validate.positive(samples, option: "--samples") }
+        if engine == .c, mode != .ftq { throw ValidationError("--engine c exists for --mode ftq only") }
     }
 
     func measuredCPUs() throws -> [Int] {
@@ -66,11 +70,13 @@ struct FTQCommand: ParsableCommand {
     func run() throws {
         let quantumNs = quantumUs * 1000
         let count = samples ?? Int(((duration ?? 10) * 1e9 / quantumNs).rounded())
-        let configuration = FTQConfiguration(mode: mode, cpus: try measuredCPUs(), quantumNs: quantumNs,
+        var configuration = FTQConfiguration(mode: mode, cpus: try measuredCPUs(), quantumNs: quantumNs,
                                              samples: max(1, count))
+        configuration.engine = engine
         let measured = CPUSet(configuration.cpus)
         let benchRun = try BenchRun(tool: "ftq", options: runOptions, cpus: measured, parameters: [
             "mode": .string(mode.rawValue),
+            "engine": .string(engine.rawValue),
             "quantum_ns": .double(quantumNs),
             "samples_per_cpu": .int(Int64(configuration.samples)),
             "work_unit": .string(configuration.workUnitDescription),
@@ -100,5 +106,6 @@ struct FTQCommand: ParsableCommand {
 }
 
 extension FTQConfiguration.Mode: ExpressibleByArgument {}
+extension FTQConfiguration.Engine: ExpressibleByArgument {}
 
 FTQCommand.main()

@@ -7,7 +7,16 @@ public struct FTQConfiguration: Sendable {
         case fwq
     }
 
+    /// Which implementation of the loop runs.
+    public enum Engine: String, Sendable, CaseIterable {
+        /// FTQKit's Swift loop (the default).
+        case swift
+        /// The same algorithm in C at -O2 (CReference), to compare against.
+        case c
+    }
+
     public var mode: Mode
+    public var engine: Engine = .swift
     /// The CPUs to sample, one sampler thread each.
     public var cpus: [Int]
     /// Quantum length (FTQ) or, for FWQ, the nominal duration the work is sized to.

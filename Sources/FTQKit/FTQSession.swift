@@ -1,5 +1,6 @@
 import BenchKit
 import CPlatform
+import CReference
 import Synchronization
 
 /// The samples one sampler thread recorded: quantum starts (ticks) and work
@@ -46,7 +47,7 @@ public enum FTQSession {
 
         let ready = Atomic<Int>(0)
         let go = Atomic<UInt64>(0)
-        let mode = configuration.mode
+        let mode = configuration.mode, engine = configuration.engine
         let threads = try records.map { record in
             try PinnedThread.start(cpu: record.cpu) { [unowned(unsafe) record] in
                 onThreadReady(record.thread, record.cpu)
@@ -54,6 +55,10 @@ public enum FTQSession {
                 var firstStart = go.load(ordering: .acquiring)
                 while firstStart == 0 { kb_pause(); firstStart = go.load(ordering: .acquiring) }
                 switch mode {
+                case .ftq where engine == .c:
+                    record.count = kb_reference_ftq(
+                        record.starts.base, record.values.base, record.values.capacity,
+                        firstStart, quantumTicks)
                 case .ftq:
                     record.count = runFixedTimeQuanta(
                         starts: record.starts.base, work: record.values.base, capacity: record.values.capacity,
