@@ -64,8 +64,10 @@ public struct InterruptCounts: Sendable, Equatable {
 
     /// Parses the text of an `interrupts.csv`; `path` is only used in errors.
     public static func parse(_ text: String, path: String) throws -> InterruptCounts {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-            .map { (number: $0.offset + 1, text: $0.element.hasSuffix("\r") ? $0.element.dropLast() : $0.element) }
+        // `\r\n` is one Character in Swift: split on any line break, keeping empty lines
+        // so that line numbers are the file's.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
+            .map { (number: $0.offset + 1, text: $0.element) }
             .filter { !$0.text.isEmpty }
         guard !lines.isEmpty else { throw InputFileError(path: path, problem: .empty) }
         let header = lines.removeFirst()

@@ -22,7 +22,7 @@ public enum KernelConfig {
 
     /// The value of the `CONFIG_HZ=` line of a kernel config, if any.
     public static func configHZ(inConfig text: String) -> Int? {
-        for line in text.split(separator: "\n") where line.hasPrefix("CONFIG_HZ=") {
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("CONFIG_HZ=") {
             return Int(line.dropFirst("CONFIG_HZ=".count).trimmingCharacters(in: .whitespaces))
         }
         return nil

@@ -39,7 +39,7 @@ public struct Peak: Sendable, Equatable {
 /// spectrum. The effective threshold is therefore the larger of `minProminenceDb` and
 /// the level that white noise exceeds `expectedFalsePeaks` times per spectrum:
 /// t = log2(bins / expectedFalsePeaks). For 50,000 bins and 0.1 expected false peaks
-/// that is 12.8 dB, for 8 million bins 14.9 dB. Welch spectra fluctuate less than this
+/// that is 12.8 dB, for 8 million bins 14.2 dB. Welch spectra fluctuate less than this
 /// assumes, so for them the rule is conservative.
 public struct PeakFinder: Sendable, Equatable {
     /// Minimum prominence, dB over the local floor. Default 10 dB.
