@@ -15,20 +15,25 @@ enum FFTWPlanner {
 /// An in-place real-to-complex FFT of one length, on an `fftw_malloc`'d (SIMD-aligned)
 /// buffer, planned with `FFTW_ESTIMATE`.
 ///
-/// In place means the input (n doubles, padded to 2(n/2+1)) and the n/2+1 complex
-/// outputs share one buffer: the transform of a 2^24-sample trace needs 128 MiB rather
-/// than 256. `FFTW_ESTIMATE` plans in microseconds and never touches the buffer;
-/// `FFTW_MEASURE` would cost about a second per size and overwrite it.
+/// Memory is the point of this design. In place means the input (n doubles, padded to
+/// 2(n/2+1)) and the n/2+1 complex outputs share one buffer: 128 MiB rather than 256
+/// for a 2^24-sample trace. The plan itself is not free either: for large n FFTW's
+/// twiddle tables take about 8 bytes per sample, as much as the buffer. So the plan is
+/// made at the first `execute()` (with `FFTW_ESTIMATE` planning takes microseconds and
+/// never touches the buffer, which may already hold the input) and can be released as
+/// soon as the transform is done (`releasePlan()`), before the caller allocates its
+/// result. `FFTW_MEASURE` would cost about a second per size and overwrite the buffer.
 final class RealFFT {
     /// Transform length n.
     let length: Int
-    /// Input: `input[0..<n]`; after `execute()`, bin k is `(buffer[2k], buffer[2k+1])`.
+    /// Input: `buffer[0..<n]`; after `execute()`, bin k is `(buffer[2k], buffer[2k+1])`.
     let buffer: UnsafeMutablePointer<Double>
-    private let plan: fftw_plan
+    private var plan: fftw_plan?
 
     /// Number of complex output bins, n/2 + 1.
     var binCount: Int { length / 2 + 1 }
 
+    /// Allocates the buffer (not initialised); the plan comes with the first `execute()`.
     /// - Precondition: `1 <= length <= Int32.max` (2^31 samples would be 16 GiB).
     init(length: Int) {
         precondition(length >= 1 && length <= Int(Int32.max), "FFT length \(length) out of range")
@@ -37,23 +42,33 @@ final class RealFFT {
         guard let raw = fftw_malloc(doubles * MemoryLayout<Double>.stride) else {
             fatalError("fftw_malloc of \(doubles) doubles failed")
         }
-        let buffer = raw.bindMemory(to: Double.self, capacity: doubles)
-        self.buffer = buffer
-        let output = UnsafeMutableRawPointer(buffer).bindMemory(to: fftw_complex.self, capacity: length / 2 + 1)
-        let plan = FFTWPlanner.withLock {
-            fftw_plan_dft_r2c_1d(Int32(length), buffer, output, UInt32(FFTW_ESTIMATE))
-        }
-        guard let plan else { fatalError("fftw_plan_dft_r2c_1d(\(length)) failed") }
-        self.plan = plan
+        buffer = raw.bindMemory(to: Double.self, capacity: doubles)
     }
 
     deinit {
-        FFTWPlanner.withLock { fftw_destroy_plan(plan) }
+        releasePlan()
         fftw_free(buffer)
     }
 
-    /// Transforms `buffer[0..<length]` in place.
-    func execute() { fftw_execute(plan) }
+    /// Transforms `buffer[0..<length]` in place, planning first if needed.
+    func execute() {
+        if plan == nil {
+            let output = UnsafeMutableRawPointer(buffer).bindMemory(to: fftw_complex.self, capacity: binCount)
+            let made = FFTWPlanner.withLock {
+                fftw_plan_dft_r2c_1d(Int32(length), buffer, output, UInt32(FFTW_ESTIMATE))
+            }
+            guard let made else { fatalError("fftw_plan_dft_r2c_1d(\(length)) failed") }
+            plan = made
+        }
+        fftw_execute(plan)
+    }
+
+    /// Frees the plan (and FFTW's twiddle tables with it); the buffer stays.
+    func releasePlan() {
+        guard let plan else { return }
+        FFTWPlanner.withLock { fftw_destroy_plan(plan) }
+        self.plan = nil
+    }
 
     /// |X[k]|² after `execute()`.
     @inline(__always)

@@ -65,15 +65,17 @@ public struct SpectrumAnalysis: Sendable {
     /// Reads the trace at `path` and returns each thread's periodogram: the
     /// benchmark-friendly path (parse + transform, nothing else) the `analysis` tool
     /// times against numpy+scipy. Start times are not kept, and each thread's work
-    /// series is released as soon as its spectrum exists, so the peak is about
-    /// 8 bytes (work) + 8 (FFT buffer) + 4 (result) per sample.
+    /// series is handed to `Spectrum.periodogram(releasing:sampleRateHz:)`, so it is
+    /// freed before FFTW plans: the peak is about 16 bytes per sample (the FFT buffer
+    /// and FFTW's tables, or the buffer and the result), not counting the threads
+    /// still waiting their turn.
     public static func periodograms(ofTraceAt path: String, sampleRateHz: Double? = nil) throws -> [(thread: Int, spectrum: Spectrum)] {
         var trace = try TraceReader(options: .init(sampleRateHz: sampleRateHz, keepStartTimes: false)).read(path: path)
         var result: [(thread: Int, spectrum: Spectrum)] = []
         for index in trace.threads.indices {
-            let series = trace.threads[index]
-            trace.threads[index].work = []
-            result.append((series.thread, .periodogram(series.work, sampleRateHz: series.sampleRateHz)))
+            let rate = trace.threads[index].sampleRateHz
+            result.append((trace.threads[index].thread,
+                           .periodogram(releasing: &trace.threads[index].work, sampleRateHz: rate)))
         }
         return result
     }
