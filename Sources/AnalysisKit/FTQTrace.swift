@@ -14,13 +14,15 @@ public struct FTQThreadSeries: Sendable, Equatable {
     /// (`TraceReader.Options.keepStartTimes`); empty otherwise. Spectra do not need them,
     /// and dropping them saves 8 bytes per sample.
     public var startNs: [Int64]
-    /// `start_ns` of the first and the last quantum (always known).
+    /// `start_ns` of the first quantum (kept even without `startNs`).
     public var firstStartNs: Int64
+    /// `start_ns` of the last quantum (kept even without `startNs`).
     public var lastStartNs: Int64
     /// The quantum length used to sample and validate this thread, in nanoseconds:
     /// the caller's sample rate if given, else the median `start_ns` spacing.
     public var quantumNs: Double
 
+    /// A series from its parts (the reader builds these; tests and converters may too).
     public init(thread: Int, cpu: Int, work: [Double], startNs: [Int64] = [],
                 firstStartNs: Int64 = 0, lastStartNs: Int64 = 0, quantumNs: Double) {
         self.thread = thread
@@ -49,6 +51,7 @@ public struct FTQTrace: Sendable, Equatable {
     public var path: String
     public var threads: [FTQThreadSeries]
 
+    /// A trace of `threads` read from `path`.
     public init(path: String, threads: [FTQThreadSeries]) {
         self.path = path
         self.threads = threads

@@ -81,9 +81,12 @@ public struct NoiseSummary: Sendable, Equatable {
 
     /// One named number of the summary, for `summary.csv`.
     public struct Metric: Sendable, Equatable {
+        /// `snake_case` metric name, e.g. `noise_floor`.
         public var name: String
+        /// Unit for the `unit` column, e.g. `work2_per_hz`.
         public var unit: String
         public var value: Double
+        /// Direction for the gate; nil for descriptive numbers (sample rate, count).
         public var lowerIsBetter: Bool?
     }
 

@@ -73,6 +73,14 @@ struct TraceReaderTests {
         #expect(trace.threads[0].durationSeconds == 3e-4)
     }
 
+    @Test("a byte-order mark, blank lines and a last line without a newline")
+    func lenientLayout() throws {
+        let trace = try read("\u{FEFF}thread,cpu,quantum,start_ns,work\n\n0,0,0,100,5\n\n0,0,1,200,6")
+        #expect(trace.threads.first?.work == [5, 6])
+        #expect(try error("\n\n").problem == .empty)
+        #expect(try error("thread,cpu,quantum,start_ns,work\n0,0,0,100,5\n0,0,1,200,x").line == 3)
+    }
+
     @Test("empty file") func emptyFile() throws {
         let error = try error("")
         #expect(error.problem == .empty)
