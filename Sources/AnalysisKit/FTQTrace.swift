@@ -49,6 +49,7 @@ public struct FTQThreadSeries: Sendable, Equatable {
 public struct FTQTrace: Sendable, Equatable {
     /// The file the trace was read from (for messages).
     public var path: String
+    /// One series per `thread` value, in order of first appearance.
     public var threads: [FTQThreadSeries]
 
     /// A trace of `threads` read from `path`.

@@ -6,8 +6,11 @@ public struct InterruptCount: Sendable, Equatable {
     public var irq: String
     /// Its description: `Local timer interrupts`, `IO-APIC 2-edge timer`.
     public var description: String
+    /// The CPU column of /proc/interrupts.
     public var cpu: Int
+    /// Count before the run.
     public var before: UInt64
+    /// Count after the run.
     public var after: UInt64
 
     public init(irq: String, description: String, cpu: Int, before: UInt64, after: UInt64) {
@@ -27,6 +30,7 @@ public struct IRQRate: Sendable, Equatable {
     public var irq: String
     public var description: String
     public var cpu: Int
+    /// Interrupts during the run.
     public var count: UInt64
     /// count / duration, per second.
     public var ratePerSecond: Double
@@ -45,8 +49,10 @@ public struct IRQRate: Sendable, Equatable {
 /// The file is small (hundreds of rows), so it is read whole; quoted cells (a
 /// description with a comma) are understood.
 public struct InterruptCounts: Sendable, Equatable {
+    /// The columns the file must have.
     public static let requiredColumns = ["irq", "description", "cpu", "before", "after"]
 
+    /// Rows in file order.
     public var counts: [InterruptCount]
 
     public init(counts: [InterruptCount]) {

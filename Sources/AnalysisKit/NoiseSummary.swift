@@ -1,12 +1,17 @@
 /// How noisy one sampler thread's core was: the numbers the thesis compares between
 /// operating systems (§4.5: noise floor, work per quantum, count of deviating quanta).
 public struct NoiseSummary: Sendable, Equatable {
+    /// Samples (quanta) per second.
     public var sampleRateHz: Double
     /// Quanta.
     public var count: Int
+    /// Work per quantum: mean, median (numpy's definition), minimum and maximum.
     public var meanWork: Double
+    /// See `meanWork`.
     public var medianWork: Double
+    /// See `meanWork`.
     public var minWork: Double
+    /// See `meanWork`; also the noise-free reference of `fractionLost`.
     public var maxWork: Double
     /// Population standard deviation (ddof = 0) of work per quantum.
     public var stdWork: Double

@@ -12,6 +12,7 @@ public enum SpectrumMethod: String, Sendable, CaseIterable {
 /// variance of the series (Parseval), which is what makes "density" comparable across
 /// run lengths and sample rates.
 public struct Spectrum: Sendable, Equatable {
+    /// How the spectrum was estimated.
     public var method: SpectrumMethod
     /// Samples per second of the series.
     public var sampleRateHz: Double
@@ -33,6 +34,7 @@ public struct Spectrum: Sendable, Equatable {
     /// Frequency resolution, fs / `fftLength`.
     public var binWidthHz: Double { fftLength > 0 ? sampleRateHz / Double(fftLength) : 0 }
 
+    /// Frequency of bin `k`, Hz: k · fs / `fftLength`.
     public func frequency(ofBin k: Int) -> Double { Double(k) * binWidthHz }
 
     /// Frequencies of all bins.

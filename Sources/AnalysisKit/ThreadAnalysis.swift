@@ -1,6 +1,8 @@
 /// Everything `analysis spectrum` reports for one sampler thread.
 public struct ThreadAnalysis: Sendable {
+    /// The `thread` and `cpu` columns of the series.
     public var thread: Int
+    /// See `thread`.
     public var cpu: Int
     /// The full spectrum (`spectrum.csv`).
     public var spectrum: Spectrum
@@ -8,6 +10,7 @@ public struct ThreadAnalysis: Sendable {
     public var zooms: [(hz: Double, spectrum: Spectrum)]
     /// Peaks with families and labels (`peaks.csv`), in increasing frequency.
     public var peaks: [LabelledPeak]
+    /// The noise summary (for `summary.csv`).
     public var summary: NoiseSummary
 
     /// `peaks.csv`.
@@ -18,15 +21,18 @@ public struct ThreadAnalysis: Sendable {
 /// Pure computation on values; the `analysis` tool reads the inputs (with `TraceReader`,
 /// `InterruptCounts`, `KernelConfig`) and writes the tables.
 public struct SpectrumAnalysis: Sendable {
+    /// Periodogram (default) or Welch.
     public var method: SpectrumMethod
     /// Welch segment length; nil for `Spectrum.defaultSegmentLength(forCount:)`.
     public var welchSegmentLength: Int?
     /// Zoom limits, Hz (the thesis's 3000, 500 and 100 by default).
     public var zoomsHz: [Double]
+    /// Peak thresholds.
     public var peakFinder: PeakFinder
     /// `--deviation-pct`: percent of the median work beyond which a quantum deviates.
     public var deviationPct: Double
 
+    /// The thesis's zooms (Figures 4.2-4.4).
     public static let defaultZoomsHz: [Double] = [3000, 500, 100]
 
     public init(method: SpectrumMethod = .periodogram, welchSegmentLength: Int? = nil,

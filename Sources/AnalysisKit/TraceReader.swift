@@ -33,6 +33,7 @@ public struct TraceReader: Sendable {
     /// Rows per thread used to infer the quantum when no sample rate is given.
     static let inferenceWindow = 1025
 
+    /// The options this reader uses.
     public var options: Options
 
     public init(options: Options = Options()) {
