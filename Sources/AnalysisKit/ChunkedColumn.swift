@@ -11,6 +11,8 @@ final class ChunkedColumn<Element: BitwiseCopyable> {
     private static var chunkSize: Int { 1 << chunkShift }
 
     private var chunks: [UnsafeMutablePointer<Element>] = []
+    /// The last chunk, cached so that an append touches no array.
+    private var tail: UnsafeMutablePointer<Element>?
     private(set) var count = 0
 
     init() {}
@@ -22,8 +24,12 @@ final class ChunkedColumn<Element: BitwiseCopyable> {
     @inline(__always)
     func append(_ value: Element) {
         let offset = count & (Self.chunkSize - 1)
-        if offset == 0 { chunks.append(.allocate(capacity: Self.chunkSize)) }
-        chunks[chunks.count - 1][offset] = value
+        if offset == 0 || tail == nil {
+            let chunk = UnsafeMutablePointer<Element>.allocate(capacity: Self.chunkSize)
+            chunks.append(chunk)
+            tail = chunk
+        }
+        tail.unsafelyUnwrapped[offset] = value
         count += 1
     }
 
@@ -41,6 +47,7 @@ final class ChunkedColumn<Element: BitwiseCopyable> {
             initialized = total
         }
         chunks = []
+        tail = nil
         count = 0
         return result
     }

@@ -46,7 +46,8 @@ public struct TraceReader: Sendable {
         var columns: ColumnMap?
         var threads: [ThreadAccumulator] = []
         var indexOfThread: [Int: Int] = [:]
-        var lastThread = Int.min, lastIndex = -1
+        var lastThread = Int.min
+        var current: ThreadAccumulator?  // the last row's thread: rows come in runs
         var sawHeader = false
         let quantumNs = options.sampleRateHz.map { 1e9 / $0 }
         var cells = CellSlices()
@@ -65,20 +66,19 @@ public struct TraceReader: Sendable {
             let start = try map.timestamp(cells.start, path: path, line: lineNumber)
             let work = try map.number(cells.work, column: "work", path: path, line: lineNumber)
 
-            let index: Int
-            if thread == lastThread {
-                index = lastIndex
-            } else if let known = indexOfThread[thread] {
-                index = known
-            } else {
-                index = threads.count
-                indexOfThread[thread] = index
-                threads.append(ThreadAccumulator(thread: thread, cpu: cpu, quantumNs: quantumNs,
-                                                 keepStartTimes: options.keepStartTimes))
+            if thread != lastThread || current == nil {
+                if let known = indexOfThread[thread] {
+                    current = threads[known]
+                } else {
+                    indexOfThread[thread] = threads.count
+                    let accumulator = ThreadAccumulator(thread: thread, cpu: cpu, quantumNs: quantumNs,
+                                                        keepStartTimes: options.keepStartTimes)
+                    threads.append(accumulator)
+                    current = accumulator
+                }
+                lastThread = thread
             }
-            lastThread = thread
-            lastIndex = index
-            try threads[index].add(start: start, work: work, line: lineNumber, path: path)
+            try current.unsafelyUnwrapped.add(start: start, work: work, line: lineNumber, path: path)
         }
         guard sawHeader else { throw InputFileError(path: path, problem: .empty) }
         guard !threads.isEmpty else { throw InputFileError(path: path, line: 2, problem: .noDataRows) }

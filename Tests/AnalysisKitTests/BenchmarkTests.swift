@@ -25,6 +25,17 @@ struct BenchmarkTests {
             print("analysiskit-bench: \(samples) samples; read \(readTime)")
             return
         }
+        if let method = ProcessInfo.processInfo.environment["ANALYSISKIT_BENCH_ANALYZE"].flatMap(SpectrumMethod.init(rawValue:)) {
+            // The whole `analysis spectrum` computation: read, spectrum, zooms, peaks, labels, summary.
+            var peaks: [Int] = []
+            let time = try clock.measure {
+                let trace = try TraceReader(options: .init(keepStartTimes: false)).read(path: path)
+                samples = trace.sampleCount
+                peaks = trace.threads.map { SpectrumAnalysis(method: method).analyze($0, configHZ: 250, interrupts: nil).peaks.count }
+            }
+            print("analysiskit-bench: \(samples) samples; read+analyze(\(method)) \(time); peaks \(peaks)")
+            return
+        }
         var spectra: [(thread: Int, spectrum: Spectrum)] = []
         let totalTime = try clock.measure { spectra = try SpectrumAnalysis.periodograms(ofTraceAt: path) }
         samples = spectra.reduce(0) { $0 + 2 * ($1.spectrum.power.count - 1) }
