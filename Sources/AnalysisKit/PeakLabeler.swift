@@ -24,9 +24,10 @@ public struct LabelledPeak: Sendable, Equatable {
          csvNumber(fundamentalHz), label]
     }
 
-    /// A `peaks.csv` table.
-    public static func table(_ peaks: [LabelledPeak]) -> CSVTable {
-        CSVTable(header: header, rows: peaks.map(\.row))
+    /// A `peaks.csv` table; with `thread`, a leading `thread` column (several threads).
+    public static func table(_ peaks: [LabelledPeak], thread: Int? = nil) -> CSVTable {
+        guard let thread else { return CSVTable(header: header, rows: peaks.map(\.row)) }
+        return CSVTable(header: ["thread"] + header, rows: peaks.map { [String(thread)] + $0.row })
     }
 }
 

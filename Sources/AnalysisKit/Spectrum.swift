@@ -52,10 +52,20 @@ public struct Spectrum: Sendable, Equatable {
     }
 
     /// `freq_hz,power` rows, for `spectrum.csv` and `spectrum_<Z>hz.csv`.
-    public var table: CSVTable {
+    public var table: CSVTable { table(thread: nil) }
+
+    /// `thread,freq_hz,power` rows when `thread` is given (traces of several threads
+    /// write one file with a `thread` column), else `freq_hz,power`.
+    public func table(thread: Int?) -> CSVTable {
         let spectrum = self
-        return CSVTable(header: ["freq_hz", "power"], rowCount: power.count) { k in
-            [csvNumber(spectrum.frequency(ofBin: k)), csvNumber(spectrum.power[k])]
+        guard let thread else {
+            return CSVTable(header: ["freq_hz", "power"], rowCount: power.count) { k in
+                [csvNumber(spectrum.frequency(ofBin: k)), csvNumber(spectrum.power[k])]
+            }
+        }
+        let label = String(thread)
+        return CSVTable(header: ["thread", "freq_hz", "power"], rowCount: power.count) { k in
+            [label, csvNumber(spectrum.frequency(ofBin: k)), csvNumber(spectrum.power[k])]
         }
     }
 }

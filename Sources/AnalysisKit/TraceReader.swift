@@ -241,8 +241,9 @@ final class ThreadAccumulator {
         work.append(value)
         starts?.append(start)
         if work.count == 1 { if grid == nil { pending.append((start, line)) }; return }
-        if grid != nil {
-            if let expected = grid!.check(start) { throw offGrid(start, expected, line, path) }
+        if var checker = grid {
+            if let expected = checker.check(start) { throw offGrid(start, expected, line, path) }
+            grid = checker
         } else {
             pending.append((start, line))
             if pending.count == TraceReader.inferenceWindow { try resolvePending(path: path) }
@@ -270,10 +271,13 @@ final class ThreadAccumulator {
 
     func finish(path: String) throws -> FTQThreadSeries {
         if grid == nil { try resolvePending(path: path) }
+        guard let quantumNs else {
+            throw InputFileError(path: path, line: firstLine, problem: .cannotInferQuantum(thread: thread))
+        }
         return FTQThreadSeries(thread: thread, cpu: cpu, work: work.drainToArray(),
                                startNs: starts?.drainToArray() ?? [],
                                firstStartNs: firstStart, lastStartNs: previousStart,
-                               quantumNs: quantumNs ?? grid!.quantumNs)
+                               quantumNs: quantumNs)
     }
 }
 

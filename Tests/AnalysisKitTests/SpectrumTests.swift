@@ -104,5 +104,8 @@ struct SpectrumTests {
         #expect(table.header == ["freq_hz", "power"])
         #expect(table.rowCount == 101)
         #expect(table.row(100)[0] == "100.0")
+        let threaded = zoom.table(thread: 3)
+        #expect(threaded.header == ["thread", "freq_hz", "power"])
+        #expect(threaded.row(100) == ["3"] + table.row(100))
     }
 }
