@@ -69,9 +69,8 @@ struct PeakTests {
     @Test("grouping: a stray low line does not swallow others; separate families stay separate")
     func grouping() {
         func peak(_ f: Double) -> Peak { Peak(bin: Int(f * 10), frequencyHz: f, power: 1, localFloor: 0.01, prominenceDb: 20) }
-        // 0.5 Hz stray, 40 Hz family (40, 80, 120, 200), 250 Hz family (250, 500, 750),
-        // 1000 = 4×250 (and 25×40: the 40 Hz family's tolerance has grown too wide by then? no:
-        // 1000 is claimed by whichever family is considered first, 40 Hz).
+        // A 0.5 Hz stray line (its multiples are too dense to be evidence), a 40 Hz family
+        // (40, 80, 120.1, 200), a 250 Hz family (250, 500, 750.1) and a lone 333.3 Hz line.
         let frequencies: [Double] = [0.5, 40, 80, 120.1, 200, 250, 500, 750.1, 333.3]
         let grouped = HarmonicGrouping.group(frequencies.map(peak), binWidthHz: 0.1)
         func family(_ f: Double) -> Double? { grouped.first { $0.peak.frequencyHz == f }?.fundamentalHz }
