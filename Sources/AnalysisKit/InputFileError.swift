@@ -1,0 +1,72 @@
+/// A problem with an input file (an FTQ trace, `interrupts.csv`), reported as one line
+/// that names the file and, when there is one, the line: `ftq.csv:17: column 'work':
+/// 'abc' is not a number`. The `analysis` tool prints `description` and exits non-zero.
+public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong.
+    public enum Problem: Sendable, Equatable {
+        /// open(2) failed; the string is strerror(errno).
+        case cannotOpen(String)
+        /// read(2) failed; the string is strerror(errno).
+        case readFailed(String)
+        /// The file has no bytes (or only blank lines).
+        case empty
+        /// A header and no data rows.
+        case noDataRows
+        /// A column the format requires is not in the header.
+        case missingColumn(String)
+        /// A cell that must be a number is not one.
+        case notANumber(column: String, cell: String)
+        /// A row with a different number of cells than the header.
+        case wrongCellCount(expected: Int, found: Int)
+        /// A line longer than the read buffer (1 MiB): not a CSV this reader accepts.
+        case lineTooLong(limit: Int)
+        /// `start_ns` not strictly increasing within a thread.
+        case unsortedTimestamps(thread: Int, previousNs: Int64, currentNs: Int64)
+        /// `start_ns` not in the slot one quantum after the previous quantum: the file
+        /// mixes quantum lengths, or rows are missing.
+        case mixedQuantum(thread: Int, startNs: Int64, expectedNs: Int64, quantumNs: Double)
+        /// A thread with a single quantum and no sample rate given: nothing to infer it from.
+        case cannotInferQuantum(thread: Int)
+        /// A counter that went backwards (`after` < `before` in interrupts.csv).
+        case counterWentBackwards(before: UInt64, after: UInt64)
+    }
+
+    /// The file, as the caller named it.
+    public var path: String
+    /// 1-based line number in the file (the header is line 1), when the problem has one.
+    public var line: Int?
+    public var problem: Problem
+
+    public init(path: String, line: Int? = nil, problem: Problem) {
+        self.path = path
+        self.line = line
+        self.problem = problem
+    }
+
+    public var description: String {
+        let location = line.map { "\(path):\($0)" } ?? path
+        return "\(location): \(message)"
+    }
+
+    private var message: String {
+        switch problem {
+        case .cannotOpen(let reason): return "cannot open: \(reason)"
+        case .readFailed(let reason): return "read failed: \(reason)"
+        case .empty: return "file is empty"
+        case .noDataRows: return "header only, no data rows"
+        case .missingColumn(let name): return "missing column '\(name)' in the header"
+        case .notANumber(let column, let cell): return "column '\(column)': '\(cell)' is not a number"
+        case .wrongCellCount(let expected, let found):
+            return "expected \(expected) cells as in the header, found \(found)"
+        case .lineTooLong(let limit): return "line longer than \(limit) bytes"
+        case .unsortedTimestamps(let thread, let previous, let current):
+            return "thread \(thread): start_ns \(current) is not after the previous quantum's \(previous) (timestamps must increase within a thread)"
+        case .mixedQuantum(let thread, let start, let expected, let quantum):
+            return "thread \(thread): start_ns \(start) is not within one quantum of the expected \(expected) (quantum \(quantum) ns): mixed quantum lengths or missing rows"
+        case .cannotInferQuantum(let thread):
+            return "thread \(thread) has a single quantum: cannot infer the sample rate; give it explicitly"
+        case .counterWentBackwards(let before, let after):
+            return "counter went backwards (before \(before), after \(after))"
+        }
+    }
+}

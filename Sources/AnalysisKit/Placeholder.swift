@@ -1,1 +1,0 @@
-// AnalysisKit: placeholder until its issue lands.
