@@ -43,7 +43,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .target(name: "KernelCore", dependencies: ["CPlatform"], swiftSettings: hotPathFlags),
-        .target(name: "AnalysisKit", dependencies: ["BenchKit", "CFFTW"]),
+        .target(name: "AnalysisKit", dependencies: ["BenchKit", "CFFTW"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
         .target(name: "LockBenchKit", dependencies: ["BenchKit", "KernelCore", "CPlatform"],
                 swiftSettings: hotPathFlags),

@@ -1,3 +1,4 @@
+import BenchKit
 /// How noisy one sampler thread's core was: the numbers the thesis compares between
 /// operating systems (§4.5: noise floor, work per quantum, count of deviating quanta).
 public struct NoiseSummary: Sendable, Equatable {
@@ -116,6 +117,6 @@ public struct NoiseSummary: Sendable, Equatable {
     /// `metric,unit,value` rows.
     public var table: CSVTable {
         CSVTable(header: ["metric", "unit", "value"],
-                 rows: metrics.map { [$0.name, $0.unit, csvNumber($0.value)] })
+                 rows: metrics.map { [$0.name, $0.unit, CSVFormat.number($0.value)] })
     }
 }

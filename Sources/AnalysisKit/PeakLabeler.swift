@@ -1,3 +1,4 @@
+import BenchKit
 /// A peak with its family and its likely source: a row of `peaks.csv`.
 public struct LabelledPeak: Sendable, Equatable {
     public var peak: Peak
@@ -20,8 +21,8 @@ public struct LabelledPeak: Sendable, Equatable {
 
     /// `freq_hz,power,prominence_db,harmonic_of_hz,label`.
     public var row: [String] {
-        [csvNumber(peak.frequencyHz), csvNumber(peak.power), csvNumber(peak.prominenceDb),
-         csvNumber(fundamentalHz), label]
+        [CSVFormat.number(peak.frequencyHz), CSVFormat.number(peak.power), CSVFormat.number(peak.prominenceDb),
+         CSVFormat.number(fundamentalHz), label]
     }
 
     /// A `peaks.csv` table; with `thread`, a leading `thread` column (several threads).
@@ -58,7 +59,7 @@ public struct LabelledPeak: Sendable, Equatable {
 public struct PeakLabeler: Sendable, Equatable {
     /// CONFIG_HZ when known (read or given); nil to infer it from the LOC rate.
     public var configHZ: Int?
-    /// IRQ rates on the thread's CPU (`InterruptCounts.rates(cpu:durationSeconds:)`).
+    /// IRQ rates on the thread's CPU (`InterruptDeltas.rates(cpu:durationSeconds:)`).
     public var irqRates: [IRQRate]
     /// Relative tolerance of an IRQ rate match. Default 2%.
     public var irqRelativeTolerance: Double

@@ -1,3 +1,4 @@
+import BenchKit
 /// How a spectrum was estimated. Both follow scipy exactly (see `Spectrum.periodogram`
 /// and `Spectrum.welch`) so anyone can check kbench's numbers with two lines of Python.
 public enum SpectrumMethod: String, Sendable, CaseIterable {
@@ -60,12 +61,12 @@ public struct Spectrum: Sendable, Equatable {
         let spectrum = self
         guard let thread else {
             return CSVTable(header: ["freq_hz", "power"], rowCount: power.count) { k in
-                [csvNumber(spectrum.frequency(ofBin: k)), csvNumber(spectrum.power[k])]
+                [CSVFormat.number(spectrum.frequency(ofBin: k)), CSVFormat.number(spectrum.power[k])]
             }
         }
         let label = String(thread)
         return CSVTable(header: ["thread", "freq_hz", "power"], rowCount: power.count) { k in
-            [label, csvNumber(spectrum.frequency(ofBin: k)), csvNumber(spectrum.power[k])]
+            [label, CSVFormat.number(spectrum.frequency(ofBin: k)), CSVFormat.number(spectrum.power[k])]
         }
     }
 }

@@ -1,3 +1,4 @@
+import BenchKit
 /// Everything `analysis spectrum` reports for one sampler thread.
 public struct ThreadAnalysis: Sendable {
     /// The `thread` and `cpu` columns of the series.
@@ -19,7 +20,7 @@ public struct ThreadAnalysis: Sendable {
 
 /// The analysis pipeline: spectrum, zooms, peaks, harmonic families, labels, summary.
 /// Pure computation on values; the `analysis` tool reads the inputs (with `TraceReader`,
-/// `InterruptCounts`, `KernelConfig`) and writes the tables.
+/// `InterruptDeltas`, `KernelConfig`) and writes the tables.
 public struct SpectrumAnalysis: Sendable {
     /// Periodogram (default) or Welch.
     public var method: SpectrumMethod
@@ -55,7 +56,7 @@ public struct SpectrumAnalysis: Sendable {
 
     /// Analyses one thread. `configHZ` is CONFIG_HZ if known; `interrupts` the run's
     /// interrupt counts if any (rates are taken on the thread's CPU over its duration).
-    public func analyze(_ series: FTQThreadSeries, configHZ: Int?, interrupts: InterruptCounts?) -> ThreadAnalysis {
+    public func analyze(_ series: FTQThreadSeries, configHZ: Int?, interrupts: InterruptDeltas?) -> ThreadAnalysis {
         let spectrum = spectrum(of: series.work, sampleRateHz: series.sampleRateHz)
         let rates = interrupts?.rates(cpu: series.cpu, durationSeconds: series.durationSeconds) ?? []
         let grouped = HarmonicGrouping.group(peakFinder.peaks(in: spectrum), binWidthHz: spectrum.binWidthHz)

@@ -16,16 +16,22 @@ public struct KernelConfig: Sendable {
         self.source = source
     }
 
-    /// The running kernel's configuration, or nil with the places tried.
+    /// The running kernel's configuration, or the places tried.
     public static func running() -> Result<KernelConfig, KernelConfigUnavailable> {
-        if let text = try? Subprocess.output("/bin/gzip", ["-dc", "/proc/config.gz"]), !text.isEmpty {
-            return .success(KernelConfig(text: text, source: "/proc/config.gz"))
+        read(compressed: "/proc/config.gz", plain: "/boot/config-\(SystemInfo.kernelRelease())")
+    }
+
+    /// The configuration from a gzip-compressed file (decompressed by running
+    /// `gzip -dc`: a file read once per run does not justify linking zlib),
+    /// else from a plain one.
+    public static func read(compressed: String, plain: String) -> Result<KernelConfig, KernelConfigUnavailable> {
+        if let text = try? Subprocess.output("/bin/gzip", ["-dc", compressed]), !text.isEmpty {
+            return .success(KernelConfig(text: text, source: compressed))
         }
-        let boot = "/boot/config-\(SystemInfo.kernelRelease())"
-        if let text = try? SystemFiles.read(boot) {
-            return .success(KernelConfig(text: text, source: boot))
+        if let text = try? SystemFiles.read(plain) {
+            return .success(KernelConfig(text: text, source: plain))
         }
-        return .failure(KernelConfigUnavailable(tried: ["/proc/config.gz", boot]))
+        return .failure(KernelConfigUnavailable(tried: [compressed, plain]))
     }
 
     /// The timer tick rate (CONFIG_HZ), e.g. 250.

@@ -1,3 +1,4 @@
+import BenchKit
 import Foundation
 import Testing
 @testable import AnalysisKit
@@ -34,7 +35,7 @@ struct LabelTests {
         #expect(peaks.first { $0.peak.frequencyHz == 500 }?.fundamentalHz == 250)
         let table = LabelledPeak.table(peaks)
         #expect(table.header == ["freq_hz", "power", "prominence_db", "harmonic_of_hz", "label"])
-        #expect(table.rows.contains { $0[0] == "250.0" && $0[3] == "250.0" && $0[4] == "timer tick (CONFIG_HZ=250)" })
+        #expect(table.rows.contains { $0[0] == "250" && $0[3] == "250" && $0[4] == "timer tick (CONFIG_HZ=250)" })
         #expect(table.text.split(separator: "\n").allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 5 })
     }
 
@@ -45,7 +46,7 @@ struct LabelTests {
 
     @Test("interrupt rates on the thread's CPU label the lines they match")
     func irqRates() throws {
-        let counts = try InterruptCounts.parse("""
+        let counts = try InterruptDeltas.parse("""
         irq,description,cpu,before,after
         LOC,Local timer interrupts,2,1000,1001000
         LOC,Local timer interrupts,3,0,5
@@ -81,38 +82,19 @@ struct LabelTests {
     @Test("interrupts.csv errors name the line")
     func interruptErrors() throws {
         #expect(throws: InputFileError(path: "i.csv", line: 1, problem: .missingColumn("after"))) {
-            try InterruptCounts.parse("irq,description,cpu,before\nLOC,x,0,1\n", path: "i.csv")
+            try InterruptDeltas.parse("irq,description,cpu,before\nLOC,x,0,1\n", path: "i.csv")
         }
         #expect(throws: InputFileError(path: "i.csv", line: 3, problem: .notANumber(column: "after", cell: "x"))) {
-            try InterruptCounts.parse("irq,description,cpu,before,after\nLOC,x,0,1,2\nLOC,x,1,1,x\n", path: "i.csv")
+            try InterruptDeltas.parse("irq,description,cpu,before,after\nLOC,x,0,1,2\nLOC,x,1,1,x\n", path: "i.csv")
         }
         #expect(throws: InputFileError(path: "i.csv", line: 2, problem: .counterWentBackwards(before: 5, after: 2))) {
-            try InterruptCounts.parse("irq,description,cpu,before,after\nLOC,x,0,5,2\n", path: "i.csv")
+            try InterruptDeltas.parse("irq,description,cpu,before,after\nLOC,x,0,5,2\n", path: "i.csv")
         }
-        #expect(throws: InputFileError(path: "i.csv", problem: .empty)) { try InterruptCounts.parse("", path: "i.csv") }
+        #expect(throws: InputFileError(path: "i.csv", problem: .empty)) { try InterruptDeltas.parse("", path: "i.csv") }
         try withTemporaryDirectory { directory in
             let path = try directory.write("interrupts.csv", "irq,description,cpu,before,after\r\n0,IO-APIC 2-edge timer,1,3,50\r\n")
-            let counts = try InterruptCounts.read(path: path)
-            #expect(counts.counts == [InterruptCount(irq: "0", description: "IO-APIC 2-edge timer", cpu: 1, before: 3, after: 50)])
+            let counts = try InterruptDeltas.read(path: path)
+            #expect(counts.counts == [InterruptDelta(irq: "0", description: "IO-APIC 2-edge timer", cpu: 1, before: 3, after: 50)])
         }
-    }
-
-    @Test("CONFIG_HZ from a gzipped config, a /boot config, or nothing")
-    func configHZ() throws {
-        #expect(KernelConfig.configHZ(inConfig: "# CONFIG_HZ_100 is not set\nCONFIG_HZ_250=y\nCONFIG_HZ=250\n") == 250)
-        #expect(KernelConfig.configHZ(inConfig: "CONFIG_HZ_250=y\n") == nil)
-        try withTemporaryDirectory { directory in
-            let plain = try directory.write("config-test", "CONFIG_X=y\nCONFIG_HZ=300\n")
-            // /proc/config.gz stand-in, compressed with gzip.
-            let compress = Process()
-            compress.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            compress.arguments = ["gzip", "-k", plain]
-            try compress.run()
-            compress.waitUntilExit()
-            #expect(KernelConfig.configHZ(procConfigGzPath: plain + ".gz", bootDirectory: "/nonexistent", release: nil) == 300)
-            #expect(KernelConfig.configHZ(procConfigGzPath: "/nonexistent", bootDirectory: directory.url.path, release: "test") == 300)
-            #expect(KernelConfig.configHZ(procConfigGzPath: "/nonexistent", bootDirectory: "/nonexistent", release: "test") == nil)
-        }
-        #expect(KernelConfig.kernelRelease()?.isEmpty == false)
     }
 }

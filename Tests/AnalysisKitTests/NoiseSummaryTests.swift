@@ -1,3 +1,4 @@
+import BenchKit
 import Testing
 @testable import AnalysisKit
 
@@ -21,7 +22,7 @@ struct NoiseSummaryTests {
         #expect(abs(summary.fractionLost - 160.0 / 1010.0) < 1e-15)
         let table = summary.table
         #expect(table.header == ["metric", "unit", "value"])
-        #expect(table.rows.contains(["deviations", "count", "2.0"]))
+        #expect(table.rows.contains(["deviations", "count", "2"]))
         #expect(table.rows.contains(["noise_floor", "work2_per_hz", "2.5"]))
     }
 

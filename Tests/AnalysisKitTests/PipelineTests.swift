@@ -1,3 +1,4 @@
+import BenchKit
 import Foundation
 import Testing
 @testable import AnalysisKit
@@ -16,7 +17,7 @@ struct PipelineTests {
     func analyze() throws {
         try withTemporaryDirectory { directory in
             let path = try directory.write("ftq.csv", trace())
-            let interrupts = try InterruptCounts.parse(
+            let interrupts = try InterruptDeltas.parse(
                 "irq,description,cpu,before,after\nLOC,Local timer interrupts,3,0,500\n", path: "interrupts.csv")
             let parsed = try TraceReader().read(path: path)
             let analysis = SpectrumAnalysis()

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One `/proc/interrupts` line's count on one CPU, before and after a run.
-public struct InterruptCount: Sendable, Equatable {
+public struct InterruptDelta: Sendable, Equatable {
     /// The IRQ name as in /proc/interrupts: `LOC`, `0`, `24`.
     public var irq: String
     /// Its description: `Local timer interrupts`, `IO-APIC 2-edge timer`.
@@ -48,20 +48,20 @@ public struct IRQRate: Sendable, Equatable {
 /// (columns by name, extra columns allowed), one row per IRQ line and measured CPU.
 /// The file is small (hundreds of rows), so it is read whole; quoted cells (a
 /// description with a comma) are understood.
-public struct InterruptCounts: Sendable, Equatable {
+public struct InterruptDeltas: Sendable, Equatable {
     /// The columns the file must have.
     public static let requiredColumns = ["irq", "description", "cpu", "before", "after"]
 
     /// Rows in file order.
-    public var counts: [InterruptCount]
+    public var counts: [InterruptDelta]
 
-    public init(counts: [InterruptCount]) {
+    public init(counts: [InterruptDelta]) {
         self.counts = counts
     }
 
     /// Reads `path`.
     /// - Throws: `InputFileError` naming the file and line.
-    public static func read(path: String) throws -> InterruptCounts {
+    public static func read(path: String) throws -> InterruptDeltas {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputFileError(path: path, problem: .cannotOpen("no such file or not readable"))
         }
@@ -69,7 +69,7 @@ public struct InterruptCounts: Sendable, Equatable {
     }
 
     /// Parses the text of an `interrupts.csv`; `path` is only used in errors.
-    public static func parse(_ text: String, path: String) throws -> InterruptCounts {
+    public static func parse(_ text: String, path: String) throws -> InterruptDeltas {
         // `\r\n` is one Character in Swift: split on any line break, keeping empty lines
         // so that line numbers are the file's.
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
@@ -87,7 +87,7 @@ public struct InterruptCounts: Sendable, Equatable {
         }
         guard !lines.isEmpty else { throw InputFileError(path: path, line: header.number + 1, problem: .noDataRows) }
 
-        var counts: [InterruptCount] = []
+        var counts: [InterruptDelta] = []
         for line in lines {
             let cells = splitCSV(line.text)
             guard cells.count == names.count else {
@@ -108,10 +108,10 @@ public struct InterruptCounts: Sendable, Equatable {
             guard after >= before else {
                 throw InputFileError(path: path, line: line.number, problem: .counterWentBackwards(before: before, after: after))
             }
-            counts.append(InterruptCount(irq: cell("irq"), description: cell("description"),
+            counts.append(InterruptDelta(irq: cell("irq"), description: cell("description"),
                                          cpu: cpu, before: before, after: after))
         }
-        return InterruptCounts(counts: counts)
+        return InterruptDeltas(counts: counts)
     }
 
     /// Rates on `cpu` over `durationSeconds`, for IRQs that fired at least `minimumCount`
