@@ -44,6 +44,9 @@ public final class BenchRun: Sendable {
         if !environment.measuredCPUsIsolated {
             warnings.append("measured CPUs \(cpus) are not isolated (isolcpus=\(environment.isolatedCPUs?.description ?? "unknown")): results include ordinary scheduler activity")
         }
+        if options.fifo, let throttling = RealtimeScheduling.throttlingWarning() {
+            warnings.append(throttling)
+        }
         clock = TSCClock.calibrate()
         timerOverhead = TimerOverhead.measure()
         let consistency = try? TSCConsistency.check(cpus: cpus, clock: clock)

@@ -51,6 +51,19 @@ public enum RealtimeScheduling {
         return "SCHED_FIFO not obtained (\(error)); measuring under \(SchedulingState.current(thread: tid).policy): run as root or grant CAP_SYS_NICE"
     }
 
+    /// RT throttling lets SCHED_FIFO threads run only `sched_rt_runtime_us` of
+    /// every `sched_rt_period_us`: a FIFO thread that never sleeps (an FTQ
+    /// sampler, a spinning waiter) is stopped for the remainder each period,
+    /// which shows up as a line at 1/period and its harmonics. Nil when
+    /// throttling is off (runtime -1) or unknown.
+    public static func throttlingWarning() -> String? {
+        guard let runtime = SystemFiles.firstLine("/proc/sys/kernel/sched_rt_runtime_us").flatMap({ Int($0) }),
+              let period = SystemFiles.firstLine("/proc/sys/kernel/sched_rt_period_us").flatMap({ Int($0) }),
+              runtime >= 0, runtime < period
+        else { return nil }
+        return "RT throttling is on: SCHED_FIFO threads that never sleep are stopped \((period - runtime) / 1000) ms every \(period / 1000) ms (a \(1_000_000 / max(period, 1)) Hz comb in spectra); echo -1 > /proc/sys/kernel/sched_rt_runtime_us to measure without it"
+    }
+
     /// Puts thread `tid` back under `state` (used by tests and after a run).
     public static func restore(_ state: SchedulingState, thread tid: Int32 = 0) throws {
         let policy: Int32 = switch state.policy {

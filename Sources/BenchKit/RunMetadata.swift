@@ -27,12 +27,7 @@ public struct RunMetadata: Sendable {
     /// kbench's version, stamped into every run.
     public static let kbenchVersion = "0.1.0"
 
-    func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(Encoded(self))
-    }
+    func json() throws -> Data { try JSONCoding.encode(Encoded(self)) }
 
     /// The JSON shape, with explicit nulls (synthesized Codable would omit them).
     private struct Encoded: Encodable {

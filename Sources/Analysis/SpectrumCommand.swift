@@ -1,0 +1,116 @@
+import AnalysisKit
+import ArgumentParser
+import BenchKit
+import Foundation
+import SystemPackage
+
+/// `analysis spectrum RUN`: the FTQ spectrum, its peaks with their likely
+/// sources, and the noise summary of every sampler thread.
+struct SpectrumCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spectrum",
+        abstract: "Power spectra, labelled peaks and noise summary of an FTQ run.",
+        discussion: """
+            RUN is an ftq run directory or an ftq.csv file (thread,cpu,quantum,start_ns,work).
+            The sample rate comes from RUN's meta.json, else from the start_ns spacing, else
+            --sample-rate. 'periodogram' equals scipy.signal.periodogram(x, fs, window='boxcar',
+            detrend='constant', scaling='density'); 'welch' equals scipy.signal.welch(x, fs,
+            window='hann', nperseg=N, noverlap=N/2, detrend='constant', scaling='density').
+            Writes spectrum.csv (freq_hz,power in work^2/Hz), spectrum_<Z>hz.csv per zoom,
+            peaks.csv (freq_hz,power,prominence_db,harmonic_of_hz,label), noise.csv,
+            summary.csv and meta.json into --out (default RUN/analysis).
+            """)
+
+    @Argument(help: ArgumentHelp("An ftq run directory, or an ftq.csv file.", valueName: "run"))
+    var input: String
+
+    @Option(help: ArgumentHelp("Output directory (default: <run>/analysis).", valueName: "dir"))
+    var out: String?
+
+    @Option(help: "periodogram or welch.")
+    var method: SpectrumMethod = .periodogram
+
+    @Option(help: ArgumentHelp("Welch segment length in samples (default: a power of two near N/8, 256 to 65536).", valueName: "n"))
+    var segment: Int?
+
+    @Option(help: ArgumentHelp("Zoom limits in Hz, comma separated.", valueName: "hz,..."))
+    var zoom: String = "3000,500,100"
+
+    @Option(name: .customLong("sample-rate"), help: ArgumentHelp("Samples per second, when the run has no meta.json (e.g. 10000).", valueName: "hz"))
+    var sampleRate: Double?
+
+    @Option(name: .customLong("config-hz"), help: ArgumentHelp("The measured kernel's CONFIG_HZ (default: from the run's meta.json; else inferred from the local-timer rate).", valueName: "hz"))
+    var configHZ: Int?
+
+    @Option(name: .customLong("deviation-pct"), help: "A quantum deviates when its work differs from the median by more than this percentage.")
+    var deviationPct: Double = 1
+
+    @Option(name: .customLong("min-prominence-db"), help: "Smallest peak prominence over the local noise floor, dB (raised automatically so white noise gives few false peaks).")
+    var minProminenceDb: Double = 10
+
+    func validate() throws {
+        if let sampleRate { try Validate.positive(sampleRate, option: "--sample-rate") }
+        if let configHZ { try Validate.positive(configHZ, option: "--config-hz") }
+        if let segment, segment < 2 { throw ValidationError("--segment must be at least 2, got \(segment)") }
+        if segment != nil, method != .welch { throw ValidationError("--segment applies to --method welch only") }
+        try Validate.positive(deviationPct, option: "--deviation-pct")
+        _ = try zoomLimits()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+            throw ValidationError("\(input) does not exist")
+        }
+        if isDirectory.boolValue, !FileManager.default.fileExists(atPath: input + "/ftq.csv") {
+            throw ValidationError("\(input) has no ftq.csv: is it an ftq run directory?")
+        }
+        if let out {
+            do { try RunDirectory.checkWritable(FilePath(out), create: false) } catch {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    func zoomLimits() throws -> [Double] {
+        let limits = zoom.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !limits.isEmpty, limits.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--zoom takes positive frequencies in Hz separated by commas, got '\(zoom)'")
+        }
+        return limits.compactMap { $0 }
+    }
+
+    func run() throws {
+        let input = try SpectrumInput(run: input, sampleRate: sampleRate, configHZ: configHZ)
+        let directory = try RunDirectory(creating: FilePath(out ?? input.runDirectory + "/analysis"))
+        var meta = DerivedRunMetadata(tool: "analysis spectrum", inputs: [input.tracePath], parameters: [
+            "method": .string(method.rawValue),
+            "zoom_hz": .array(try zoomLimits().map { .double($0) }),
+            "deviation_pct": .double(deviationPct),
+            "config_hz": JSONValue.from(input.configHZ) { .int(Int64($0)) },
+            "config_hz_source": .string(input.configHZSource),
+            "sample_rate_hz": JSONValue.from(input.sampleRate, JSONValue.double),
+        ])
+        meta.warnings = input.warnings
+        for warning in input.warnings { writeStderr("analysis: warning: \(warning)\n") }
+
+        let trace: FTQTrace
+        do {
+            trace = try TraceReader(options: .init(sampleRateHz: input.sampleRate, keepStartTimes: false))
+                .read(path: input.tracePath)
+        } catch let error as InputFileError {
+            writeStderr("Error: \(error.description)\n")
+            throw ExitCode(65)  // EX_DATAERR: the input is malformed
+        }
+        let analysis = SpectrumAnalysis(method: method, welchSegmentLength: segment, zoomsHz: try zoomLimits(),
+                                        peakFinder: PeakFinder(minProminenceDb: minProminenceDb),
+                                        deviationPct: deviationPct)
+        let results = trace.threads.map { analysis.analyze($0, configHZ: input.configHZ, interrupts: input.interrupts) }
+        try SpectrumOutput.write(results, to: directory)
+        let measurements = SpectrumOutput.measurements(results)
+        try directory.write(Measurement.summaryTable(measurements), as: "summary.csv")
+        try meta.finish(complete: true, in: directory)
+
+        for result in results { print(SpectrumReport.text(result)) }
+        print(directory.path)
+    }
+}
+
+extension SpectrumMethod: ExpressibleByArgument {}

@@ -1,0 +1,47 @@
+import AnalysisKit
+import BenchKit
+
+/// The few lines `analysis spectrum` prints per thread: the noise summary and
+/// the strongest peak families.
+enum SpectrumReport {
+    static func text(_ analysis: ThreadAnalysis, families: Int = 6) -> String {
+        let s = analysis.summary
+        var lines = [
+            "thread \(analysis.thread) (cpu \(analysis.cpu)): \(s.count) quanta at \(format(s.sampleRateHz)) Hz",
+            "  work per quantum: median \(format(s.medianWork)), mean \(format(s.meanWork)), CV \(percent(s.coefficientOfVariation))",
+            "  \(s.deviations) quanta deviate > \(format(s.deviationPct))% from the median, \(s.zeroWorkQuanta) missed entirely; \(percent(s.fractionLost)) of the time lost",
+            "  noise floor \(scientific(s.noiseFloor)) work^2/Hz",
+        ]
+        // Families by the power of their strongest member, fundamental first.
+        let grouped = Dictionary(grouping: analysis.peaks, by: \.fundamentalHz)
+        let strongest = grouped.sorted { a, b in
+            (a.value.map(\.peak.power).max() ?? 0) > (b.value.map(\.peak.power).max() ?? 0)
+        }.prefix(families)
+        if strongest.isEmpty { lines.append("  no peaks above the noise") }
+        for (fundamental, members) in strongest {
+            let base = members.first { $0.harmonic == 1 } ?? members[0]
+            let family = members.count == 1 ? "" : " and \(members.count - 1) harmonics up to \(members.map(\.harmonic).max() ?? 1)×"
+            lines.append("  peak \(format(fundamental)) Hz\(family), +\(format(base.peak.prominenceDb)) dB: \(base.label)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func format(_ value: Double) -> String {
+        guard value.isFinite else { return "n/a" }
+        return value.rounded() == value || abs(value) >= 100 ? String(Int64(value.rounded()))
+                                                            : String(Double(Int64(value * 10)) / 10)
+    }
+
+    static func percent(_ ratio: Double) -> String {
+        ratio.isFinite ? "\(Double(Int64(ratio * 10_000)) / 100)%" : "n/a"
+    }
+
+    static func scientific(_ value: Double) -> String {
+        guard value.isFinite, value > 0 else { return format(value) }
+        let exponent = Int(log10(value).rounded(.down))
+        let mantissa = value / pow(10, Double(exponent))
+        return "\(Double(Int64(mantissa * 100)) / 100)e\(exponent)"
+    }
+}
+
+import Foundation
