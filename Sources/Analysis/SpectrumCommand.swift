@@ -45,6 +45,9 @@ struct SpectrumCommand: ParsableCommand {
     @Option(name: .customLong("deviation-pct"), help: "A quantum deviates when its work differs from the median by more than this percentage.")
     var deviationPct: Double = 1
 
+    @Option(name: .customLong("write-spectra"), help: "Which spectrum CSVs to write: all (spectrum.csv and the zooms), zooms, or none (peaks and summaries only; a 2^24-sample trace has an 8-million-row spectrum).")
+    var writeSpectra: SpectrumOutput.Spectra = .all
+
     @Option(name: .customLong("min-prominence-db"), help: "Smallest peak prominence over the local noise floor, dB (raised automatically so white noise gives few false peaks).")
     var minProminenceDb: Double = 10
 
@@ -82,6 +85,7 @@ struct SpectrumCommand: ParsableCommand {
         let directory = try RunDirectory(creating: FilePath(out ?? input.runDirectory + "/analysis"))
         var meta = DerivedRunMetadata(tool: "analysis spectrum", inputs: [input.tracePath], parameters: [
             "method": .string(method.rawValue),
+            "write_spectra": .string(writeSpectra.rawValue),
             "zoom_hz": .array(try zoomLimits().map { .double($0) }),
             "deviation_pct": .double(deviationPct),
             "config_hz": JSONValue.from(input.configHZ) { .int(Int64($0)) },
@@ -103,7 +107,7 @@ struct SpectrumCommand: ParsableCommand {
                                         peakFinder: PeakFinder(minProminenceDb: minProminenceDb),
                                         deviationPct: deviationPct)
         let results = trace.threads.map { analysis.analyze($0, configHZ: input.configHZ, interrupts: input.interrupts) }
-        try SpectrumOutput.write(results, to: directory)
+        try SpectrumOutput.write(results, spectra: writeSpectra, to: directory)
         let measurements = SpectrumOutput.measurements(results)
         try directory.write(Measurement.summaryTable(measurements), as: "summary.csv")
         try meta.finish(complete: true, in: directory)
@@ -114,3 +118,4 @@ struct SpectrumCommand: ParsableCommand {
 }
 
 extension SpectrumMethod: ExpressibleByArgument {}
+extension SpectrumOutput.Spectra: ExpressibleByArgument {}

@@ -5,11 +5,18 @@ import BenchKit
 /// and the summary measurements. With several sampler threads every file gets a
 /// leading `thread` column and holds all threads.
 public enum SpectrumOutput {
-    public static func write(_ analyses: [ThreadAnalysis], to directory: RunDirectory) throws {
+    /// Which spectrum files to write.
+    public enum Spectra: String, Sendable, CaseIterable {
+        case all, zooms, none
+    }
+
+    public static func write(_ analyses: [ThreadAnalysis], spectra: Spectra = .all, to directory: RunDirectory) throws {
         let several = analyses.count > 1
-        try directory.write(concatenated(analyses.map { $0.spectrum.table(thread: several ? $0.thread : nil) }),
-                            as: "spectrum.csv")
-        for (index, zoom) in (analyses.first?.zooms ?? []).enumerated() {
+        if spectra == .all {
+            try directory.write(concatenated(analyses.map { $0.spectrum.table(thread: several ? $0.thread : nil) }),
+                                as: "spectrum.csv")
+        }
+        for (index, zoom) in (analyses.first?.zooms ?? []).enumerated() where spectra != .none {
             let tables = analyses.map { $0.zooms[index].spectrum.table(thread: several ? $0.thread : nil) }
             try directory.write(concatenated(tables), as: "spectrum_\(CSVFormat.number(zoom.hz))hz.csv")
         }
