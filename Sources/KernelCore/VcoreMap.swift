@@ -324,6 +324,8 @@ public struct VcoreMap: @unchecked Sendable {
         _ = kb_futex_wake(Self.futexWord(slot(vcore)), 1)
     }
 
+    /// `state`, the slot's first stored property (Swift lays stored properties
+    /// out in declaration order), as the futex word.
     static func futexWord(_ slot: UnsafeMutablePointer<VcoreSlot>) -> UnsafeMutablePointer<UInt32> {
         UnsafeMutableRawPointer(slot).assumingMemoryBound(to: UInt32.self)
     }
