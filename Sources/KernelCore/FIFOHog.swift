@@ -36,7 +36,8 @@ public final class FIFOHog: @unchecked Sendable {
     /// Starts a hog on `cpu` at SCHED_FIFO `priority` that spins for
     /// `duration`, and returns once it runs. Throws if the thread cannot be
     /// pinned or SCHED_FIFO is not permitted (EPERM without CAP_SYS_NICE or an
-    /// RT budget): it never pretends.
+    /// RT budget): it never pretends. Call it from a thread that cannot run
+    /// on `cpu`, or it waits (starved) until the hog is done.
     public init(cpu: Int32, duration: Duration, priority: Int32 = 50) throws {
         self.cpu = cpu
         nonisolated(unsafe) let result = CacheLine.allocate(HogResult())

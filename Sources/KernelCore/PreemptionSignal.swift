@@ -34,4 +34,13 @@ public enum PreemptionSignal {
         let rc = sigaction(number, &action, nil)
         precondition(rc == 0, "sigaction(SIGUSR1) failed: errno \(errno)")
     }
+
+    /// Unblocks the signal in the calling thread: a vcore thread inherits its
+    /// creator's mask, and test runners and servers often block SIGUSR1.
+    public static func unblockInCurrentThread() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, number)
+        _ = pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
 }

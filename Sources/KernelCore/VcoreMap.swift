@@ -31,17 +31,20 @@ struct VcoreSlot: ~Copyable {
 @usableFromInline
 struct VcoreMapHeader: ~Copyable {
     /// Preemption sequence counter (Akaros' coremap_seqctr). Odd while the
-    /// emulated kernel changes a vcore's state, bumped to the next even value
-    /// when done; it also serializes those changes (it is the kernel's lock).
+    /// emulated kernel changes a vcore's run state, the next even value once
+    /// done; unchanged by kernel calls that change nothing.
     @usableFromInline let sequence = Atomic<UInt32>(0)
     let pad0 = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+    /// The emulated kernel's lock (the proc lock): serializes every change of
+    /// run state, so the counter has one writer at a time.
+    let kernelLock = Atomic<UInt32>(0)
     /// Preemption messages: every original preemption and every change of vcore.
     let messages = Atomic<UInt64>(0)
     /// Original preemptions only (the controller's).
     let preemptions = Atomic<UInt64>(0)
     /// Successful `changeToVcore` calls only.
     let changes = Atomic<UInt64>(0)
-    let pad1 = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+    let pad1 = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
     @usableFromInline init() {}
 }
 
@@ -195,8 +198,10 @@ public struct VcoreMap: @unchecked Sendable {
         } else if slot(target).pointee.state.load(ordering: .relaxed) != VcoreState.preempted.rawValue {
             result = .targetNotPreempted
         } else {
+            beginChange()
             slot(target).pointee.state.store(VcoreState.running.rawValue, ordering: .relaxed)
             me.pointee.state.store(VcoreState.preempted.rawValue, ordering: .relaxed)
+            endChange()
             me.pointee.stops.wrappingAdd(1, ordering: .relaxed)
             header.pointee.changes.wrappingAdd(1, ordering: .relaxed)
             header.pointee.messages.wrappingAdd(1, ordering: .relaxed)
@@ -223,10 +228,11 @@ public struct VcoreMap: @unchecked Sendable {
         let tid = target.pointee.tid.load(ordering: .acquiring)
         guard tid != 0 else { return false }
         lockKernel()
-        let marked = target.pointee.state.compareExchange(
-            expected: VcoreState.running.rawValue, desired: VcoreState.preempted.rawValue,
-            ordering: .relaxed).exchanged
+        let marked = target.pointee.state.load(ordering: .relaxed) == VcoreState.running.rawValue
         if marked {
+            beginChange()
+            target.pointee.state.store(VcoreState.preempted.rawValue, ordering: .relaxed)
+            endChange()
             target.pointee.stops.wrappingAdd(1, ordering: .relaxed)
             header.pointee.preemptions.wrappingAdd(1, ordering: .relaxed)
             header.pointee.messages.wrappingAdd(1, ordering: .relaxed)
@@ -244,9 +250,12 @@ public struct VcoreMap: @unchecked Sendable {
     public func restore(_ vcore: VcoreID) -> Bool {
         guard Int(vcore) < count else { return false }
         lockKernel()
-        let restored = slot(vcore).pointee.state.compareExchange(
-            expected: VcoreState.preempted.rawValue, desired: VcoreState.running.rawValue,
-            ordering: .relaxed).exchanged
+        let restored = slot(vcore).pointee.state.load(ordering: .relaxed) == VcoreState.preempted.rawValue
+        if restored {
+            beginChange()
+            slot(vcore).pointee.state.store(VcoreState.running.rawValue, ordering: .relaxed)
+            endChange()
+        }
         unlockKernel()
         if restored { wake(vcore) }
         return restored
@@ -265,6 +274,7 @@ public struct VcoreMap: @unchecked Sendable {
     /// Registers the calling thread as `vcore` (so it can be signalled) and marks it running.
     public func register(_ vcore: VcoreID) {
         PreemptionSignal.install()
+        PreemptionSignal.unblockInCurrentThread()
         let me = slot(vcore)
         me.pointee.state.store(VcoreState.running.rawValue, ordering: .relaxed)
         me.pointee.tid.store(kb_gettid(), ordering: .releasing)
@@ -276,9 +286,12 @@ public struct VcoreMap: @unchecked Sendable {
         while true {
             Self.parkWhilePreempted(me)
             lockKernel()
-            let done = me.pointee.state.compareExchange(
-                expected: VcoreState.running.rawValue, desired: VcoreState.exited.rawValue,
-                ordering: .relaxed).exchanged
+            let done = me.pointee.state.load(ordering: .relaxed) == VcoreState.running.rawValue
+            if done {
+                beginChange()
+                me.pointee.state.store(VcoreState.exited.rawValue, ordering: .relaxed)
+                endChange()
+            }
             unlockKernel()
             if done { break }
         }
@@ -287,26 +300,35 @@ public struct VcoreMap: @unchecked Sendable {
 
     // MARK: Internals
 
-    /// Takes the emulated kernel's lock: the sequence counter goes odd.
-    /// Waiting yields the CPU: vcores share CPUs in the emulation, and the
-    /// holder may be a descheduled thread on ours (a real kernel would have
-    /// preemption off here).
+    /// Takes the emulated kernel's lock. Waiting yields the CPU: vcores share
+    /// CPUs in the emulation, and the holder may be a descheduled thread on
+    /// ours (a real kernel would have preemption off here).
     func lockKernel() {
         while true {
-            let now = header.pointee.sequence.load(ordering: .relaxed)
-            if now & 1 == 0,
-               header.pointee.sequence.compareExchange(expected: now, desired: now &+ 1,
-                                       successOrdering: .acquiring,
-                                       failureOrdering: .relaxed).exchanged {
+            if header.pointee.kernelLock.load(ordering: .relaxed) == 0,
+               header.pointee.kernelLock.compareExchange(expected: 0, desired: 1,
+                                                         successOrdering: .acquiring,
+                                                         failureOrdering: .relaxed).exchanged {
                 return
             }
             sched_yield()
         }
     }
 
-    /// Drops the kernel lock: the counter goes to the next even value.
-    /// Releasing: readers that see the new value see the state change too.
     func unlockKernel() {
+        header.pointee.kernelLock.store(0, ordering: .releasing)
+    }
+
+    /// Seqlock write side, under the kernel lock: the counter goes odd, and
+    /// the release fence keeps the state stores that follow from being seen
+    /// before it.
+    func beginChange() {
+        header.pointee.sequence.wrappingAdd(1, ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
+    }
+
+    /// The counter goes even; releasing: whoever reads the new value sees the change.
+    func endChange() {
         header.pointee.sequence.wrappingAdd(1, ordering: .releasing)
     }
 
