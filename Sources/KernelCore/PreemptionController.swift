@@ -1,5 +1,6 @@
 // PreemptionController: the emulated kernel taking cores away on a schedule.
 
+import CPlatform
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -51,6 +52,7 @@ public final class PreemptionController: @unchecked Sendable {
     /// The schedule.
     public let schedule: PreemptionSchedule
     private let stopFlag = Atomic<Bool>(false)
+    private let realtime = Atomic<Bool>(false)
     private var thread: KernelThread?
     private let roundsLock = PthreadMutexLock()
     private var recorded: [PreemptionRound] = []
@@ -76,6 +78,12 @@ public final class PreemptionController: @unchecked Sendable {
         map.restoreAll()
     }
 
+    /// Whether the controller thread got SCHED_FIFO (it asks for priority 1,
+    /// so that, like a kernel, it preempts on time even when every CPU is
+    /// busy with spinning vcores; without the privilege it runs SCHED_OTHER
+    /// and its rounds may start late, which `rounds` shows).
+    public var isRealtime: Bool { realtime.load(ordering: .relaxed) }
+
     /// The rounds so far.
     public var rounds: [PreemptionRound] {
         roundsLock.lock()
@@ -94,6 +102,7 @@ public final class PreemptionController: @unchecked Sendable {
     }
 
     private func run() {
+        realtime.store(kb_set_scheduler(0, SCHED_FIFO, 1) == 0, ordering: .relaxed)
         let period = schedule.period.nanoseconds
         let duration = schedule.duration.nanoseconds
         var next = monotonicNanos() + schedule.initialDelay.nanoseconds

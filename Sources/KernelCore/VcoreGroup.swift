@@ -107,7 +107,7 @@ public final class VcoreGroup: @unchecked Sendable {
         if pinned != 0 {
             _ = control.pointee.pinError.compareExchange(expected: 0, desired: -pinned, ordering: .relaxed)
         }
-        vcore.map.register(vcore.id)
+        vcore.map.register(vcore.id, cpu: pinned == 0 ? vcore.cpu : -1)
         control.pointee.ready.wrappingAdd(1, ordering: .releasing)
         while control.pointee.go.load(ordering: .acquiring) == 0 {
             _ = kb_futex_wait(word(control, .go), 0, 10_000_000)

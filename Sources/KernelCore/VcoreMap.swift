@@ -23,6 +23,12 @@ struct VcoreSlot: ~Copyable {
     let parked = Atomic<UInt32>(0)
     /// Times this vcore was stopped (original preemptions plus changes away from it).
     let stops = Atomic<UInt64>(0)
+    /// The CPU the vcore's thread is pinned to now (-1: not pinned). A change
+    /// of vcore moves the target onto the caller's CPU, as Akaros runs the
+    /// target on the caller's pcore; written under the kernel lock.
+    let cpu = Atomic<Int32>(-1)
+    /// The CPU the vcore was started on; `restore` puts it back there.
+    let homeCPU = Atomic<Int32>(-1)
     @usableFromInline init() {}
 }
 
@@ -181,8 +187,8 @@ public struct VcoreMap: @unchecked Sendable {
     }
 
     /// `sys_change_vcore(target, enable_my_notif = false)`: if `target` is
-    /// preempted and the caller is not, the target is marked running and woken,
-    /// the caller is marked preempted (one preemption message) and parks until
+    /// preempted and the caller is not, the target is marked running, moved to
+    /// the caller's CPU and woken, the caller is marked preempted (one preemption message) and parks until
     /// the controller or another vcore restores it; then the call returns. Only
     /// one of several racing callers wins; the others see `.targetNotPreempted`.
     /// Must be called from the vcore thread `caller`.
@@ -202,6 +208,10 @@ public struct VcoreMap: @unchecked Sendable {
             slot(target).pointee.state.store(VcoreState.running.rawValue, ordering: .relaxed)
             me.pointee.state.store(VcoreState.preempted.rawValue, ordering: .relaxed)
             endChange()
+            // The target takes over the caller's CPU (the caller is about to
+            // sleep), so it runs at once instead of queueing behind whatever
+            // shares its own CPU. Under the kernel lock: no restore races it.
+            move(target, to: me.pointee.cpu.load(ordering: .relaxed))
             me.pointee.stops.wrappingAdd(1, ordering: .relaxed)
             header.pointee.changes.wrappingAdd(1, ordering: .relaxed)
             header.pointee.messages.wrappingAdd(1, ordering: .relaxed)
@@ -255,27 +265,39 @@ public struct VcoreMap: @unchecked Sendable {
             beginChange()
             slot(vcore).pointee.state.store(VcoreState.running.rawValue, ordering: .relaxed)
             endChange()
+            move(vcore, to: slot(vcore).pointee.homeCPU.load(ordering: .relaxed))
         }
         unlockKernel()
         if restored { wake(vcore) }
         return restored
     }
 
-    /// Restores every preempted vcore; returns how many there were. Changes of
-    /// vcore move a preemption from one vcore to another, so after preempting k
-    /// vcores this is how the controller gives all k cores back.
+    /// Restores every preempted vcore and puts every vcore back on its home
+    /// CPU; returns how many were preempted. Changes of vcore move a
+    /// preemption from one vcore to another (and a vcore onto another's CPU),
+    /// so after preempting k vcores this is how the controller gives all k
+    /// cores back and returns to one vcore per home CPU.
     @discardableResult
     public func restoreAll() -> Int {
-        (0..<UInt32(count)).reduce(0) { $0 + (restore($1) ? 1 : 0) }
+        let restored = (0..<UInt32(count)).reduce(0) { $0 + (restore($1) ? 1 : 0) }
+        lockKernel()
+        for vcore in 0..<UInt32(count) {
+            move(vcore, to: slot(vcore).pointee.homeCPU.load(ordering: .relaxed))
+        }
+        unlockKernel()
+        return restored
     }
 
     // MARK: Vcore thread life cycle (VcoreGroup)
 
-    /// Registers the calling thread as `vcore` (so it can be signalled) and marks it running.
-    public func register(_ vcore: VcoreID) {
+    /// Registers the calling thread as `vcore` (so it can be signalled), pinned
+    /// to `cpu` (-1: not pinned), and marks it running.
+    public func register(_ vcore: VcoreID, cpu: Int32 = -1) {
         PreemptionSignal.install()
         PreemptionSignal.unblockInCurrentThread()
         let me = slot(vcore)
+        me.pointee.cpu.store(cpu, ordering: .relaxed)
+        me.pointee.homeCPU.store(cpu, ordering: .relaxed)
         me.pointee.state.store(VcoreState.running.rawValue, ordering: .relaxed)
         me.pointee.tid.store(kb_gettid(), ordering: .releasing)
     }
@@ -300,23 +322,27 @@ public struct VcoreMap: @unchecked Sendable {
 
     // MARK: Internals
 
-    /// Takes the emulated kernel's lock. Waiting yields the CPU: vcores share
-    /// CPUs in the emulation, and the holder may be a descheduled thread on
-    /// ours (a real kernel would have preemption off here).
+    /// Takes the emulated kernel's lock: a futex mutex (0 free, 1 held,
+    /// 2 held with sleepers). Waiters sleep rather than spin: vcores share
+    /// CPUs in the emulation and the controller may run SCHED_FIFO, so a
+    /// spinning (or sched_yield-ing) waiter could starve the holder forever.
     func lockKernel() {
-        while true {
-            if header.pointee.kernelLock.load(ordering: .relaxed) == 0,
-               header.pointee.kernelLock.compareExchange(expected: 0, desired: 1,
-                                                         successOrdering: .acquiring,
-                                                         failureOrdering: .relaxed).exchanged {
-                return
-            }
-            sched_yield()
+        if header.pointee.kernelLock.compareExchange(expected: 0, desired: 1, successOrdering: .acquiring,
+                                                     failureOrdering: .relaxed).exchanged { return }
+        while header.pointee.kernelLock.exchange(2, ordering: .acquiring) != 0 {
+            _ = kb_futex_wait(kernelLockWord, 2, -1)
         }
     }
 
     func unlockKernel() {
-        header.pointee.kernelLock.store(0, ordering: .releasing)
+        if header.pointee.kernelLock.exchange(0, ordering: .releasing) == 2 {
+            _ = kb_futex_wake(kernelLockWord, 1)
+        }
+    }
+
+    /// The kernel lock as a futex word: the first field of the header's second line.
+    var kernelLockWord: UnsafeMutablePointer<UInt32> {
+        (UnsafeMutableRawPointer(header) + CacheLine.size).assumingMemoryBound(to: UInt32.self)
     }
 
     /// Seqlock write side, under the kernel lock: the counter goes odd, and
@@ -331,6 +357,21 @@ public struct VcoreMap: @unchecked Sendable {
     func endChange() {
         header.pointee.sequence.wrappingAdd(1, ordering: .releasing)
     }
+
+    /// Re-pins `vcore`'s thread to `cpu` if it is pinned elsewhere. Called
+    /// under the kernel lock while the vcore is stopped or about to run.
+    func move(_ vcore: VcoreID, to cpu: Int32) {
+        let target = slot(vcore)
+        let tid = target.pointee.tid.load(ordering: .relaxed)
+        guard cpu >= 0, tid != 0, target.pointee.cpu.load(ordering: .relaxed) != cpu else { return }
+        var pinned = cpu
+        if kb_set_affinity(tid, &pinned, 1) == 0 {
+            target.pointee.cpu.store(cpu, ordering: .relaxed)
+        }
+    }
+
+    /// The CPU `vcore`'s thread is pinned to now (-1: not pinned).
+    public func cpu(_ vcore: VcoreID) -> Int32 { slot(vcore).pointee.cpu.load(ordering: .relaxed) }
 
     func enterKernel(_ me: UnsafeMutablePointer<VcoreSlot>) {
         me.pointee.inKernel.store(1, ordering: .relaxed)
