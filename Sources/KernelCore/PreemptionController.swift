@@ -112,7 +112,7 @@ public final class PreemptionController: @unchecked Sendable {
             if stopFlag.load(ordering: .relaxed) { break }
             let chosen = victims(round: round)
             let preemptedAt = monotonicNanos()
-            for vcore in chosen { map.preempt(vcore) }
+            map.preempt(chosen)
             sleep(untilNanos: preemptedAt + duration)
             map.restoreAll()
             let restoredAt = monotonicNanos()

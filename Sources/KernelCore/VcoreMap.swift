@@ -233,59 +233,84 @@ public struct VcoreMap: @unchecked Sendable {
     /// thread registered. Call from any thread but the vcore's own.
     @discardableResult
     public func preempt(_ vcore: VcoreID) -> Bool {
-        guard Int(vcore) < count else { return false }
-        let target = slot(vcore)
-        let tid = target.pointee.tid.load(ordering: .acquiring)
-        guard tid != 0 else { return false }
+        preempt([vcore]) == 1
+    }
+
+    /// Preempts several vcores at once: all are marked in one kernel critical
+    /// section, so no change of vcore can slip in between and turn two
+    /// preemptions into one (a vcore changing to the first victim before the
+    /// second is marked would itself be offline, and the second mark would
+    /// find nothing to do). Returns how many were running and got preempted.
+    @discardableResult
+    public func preempt(_ vcores: [VcoreID]) -> Int {
+        var marked: [(slot: UnsafeMutablePointer<VcoreSlot>, tid: Int32)] = []
+        marked.reserveCapacity(vcores.count)
         lockKernel()
-        let marked = target.pointee.state.load(ordering: .relaxed) == VcoreState.running.rawValue
-        if marked {
+        for vcore in vcores where Int(vcore) < count {
+            let target = slot(vcore)
+            let tid = target.pointee.tid.load(ordering: .relaxed)
+            guard tid != 0, target.pointee.state.load(ordering: .relaxed) == VcoreState.running.rawValue
+            else { continue }
             beginChange()
             target.pointee.state.store(VcoreState.preempted.rawValue, ordering: .relaxed)
             endChange()
             target.pointee.stops.wrappingAdd(1, ordering: .relaxed)
             header.pointee.preemptions.wrappingAdd(1, ordering: .relaxed)
             header.pointee.messages.wrappingAdd(1, ordering: .relaxed)
+            marked.append((target, tid))
         }
         unlockKernel()
         // The "IPI": the handler parks the thread (or defers to the end of an
-        // emulated system call). If the thread was restored meanwhile, it returns.
-        if marked { _ = kb_tgsigqueue(tid, PreemptionSignal.number, UnsafeMutableRawPointer(target)) }
-        return marked
+        // emulated system call). If the vcore was changed to meanwhile, the
+        // handler finds it running and returns.
+        for (target, tid) in marked {
+            _ = kb_tgsigqueue(tid, PreemptionSignal.number, UnsafeMutableRawPointer(target))
+        }
+        return marked.count
     }
 
-    /// Gives a core back to `vcore` if it is preempted: marks it running and
-    /// wakes its thread. Returns whether it was preempted.
+    /// Gives a core back to `vcore` if it is preempted: marks it running,
+    /// moves it back to its home CPU and wakes its thread. Returns whether it
+    /// was preempted.
     @discardableResult
     public func restore(_ vcore: VcoreID) -> Bool {
         guard Int(vcore) < count else { return false }
         lockKernel()
-        let restored = slot(vcore).pointee.state.load(ordering: .relaxed) == VcoreState.preempted.rawValue
-        if restored {
-            beginChange()
-            slot(vcore).pointee.state.store(VcoreState.running.rawValue, ordering: .relaxed)
-            endChange()
-            move(vcore, to: slot(vcore).pointee.homeCPU.load(ordering: .relaxed))
-        }
+        let restored = restoreLocked(vcore)
         unlockKernel()
         if restored { wake(vcore) }
         return restored
     }
 
     /// Restores every preempted vcore and puts every vcore back on its home
-    /// CPU; returns how many were preempted. Changes of vcore move a
-    /// preemption from one vcore to another (and a vcore onto another's CPU),
-    /// so after preempting k vcores this is how the controller gives all k
-    /// cores back and returns to one vcore per home CPU.
+    /// CPU, in one kernel critical section; returns how many were preempted.
+    /// Changes of vcore move a preemption from one vcore to another (and a
+    /// vcore onto another's CPU), so after preempting k vcores this is how the
+    /// controller gives all k cores back and returns to one vcore per home
+    /// CPU. (Restoring one by one would race with changes: a restored vcore
+    /// could change to one not yet restored and stay offline.)
     @discardableResult
     public func restoreAll() -> Int {
-        let restored = (0..<UInt32(count)).reduce(0) { $0 + (restore($1) ? 1 : 0) }
+        var restored: [VcoreID] = []
         lockKernel()
         for vcore in 0..<UInt32(count) {
+            if restoreLocked(vcore) { restored.append(vcore) }
             move(vcore, to: slot(vcore).pointee.homeCPU.load(ordering: .relaxed))
         }
         unlockKernel()
-        return restored
+        for vcore in restored { wake(vcore) }
+        return restored.count
+    }
+
+    /// Marks `vcore` running if it is preempted and moves it home; under the kernel lock.
+    private func restoreLocked(_ vcore: VcoreID) -> Bool {
+        guard slot(vcore).pointee.state.load(ordering: .relaxed) == VcoreState.preempted.rawValue
+        else { return false }
+        beginChange()
+        slot(vcore).pointee.state.store(VcoreState.running.rawValue, ordering: .relaxed)
+        endChange()
+        move(vcore, to: slot(vcore).pointee.homeCPU.load(ordering: .relaxed))
+        return true
     }
 
     // MARK: Vcore thread life cycle (VcoreGroup)

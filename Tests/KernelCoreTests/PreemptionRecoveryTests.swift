@@ -113,23 +113,33 @@ struct PreemptionRecoveryTests {
     }
 
     /// Lock throughput under the thesis' experiment, scaled down: 4 vcores on
-    /// 2 CPUs, the emulated kernel preempting 2 vcores for 10 ms every 12 ms.
-    /// Acquisitions are counted per 5 ms window. Every PDR lock has
-    /// acquisitions in every 10 ms window; plain MCS has windows at zero.
-    @Test("throughput under periodic preemption: PDR never stops, MCS does",
+    /// 2 CPUs, the emulated kernel preempting 2 vcores for 10 ms every 12 ms,
+    /// acquisitions counted per 10 ms window over 300 ms.
+    ///
+    /// Plain MCS stalls whenever a preempted vcore is in its queue: many
+    /// windows at zero. A PDR lock recovers within a window, every time: we
+    /// allow it one zero window of the 30, because a 2-vCPU VM occasionally
+    /// loses a CPU to the host for that long, and in the 2 ms gaps between
+    /// rounds all four vcores share the two CPUs and Linux time-slices them
+    /// (which no vcore map can see). The deterministic test above is the
+    /// strict one.
+    @Test("throughput under periodic preemption: PDR keeps going, MCS stops",
           arguments: [LockKind.spinPDR, .mcsPDRO, .mcsPDRN, .mcs])
     func periodicPreemption(kind: LockKind) throws {
         let map = VcoreMap(count: Self.vcores)
         let lock = kind.make(map: map)
-        let windows = try throughput(lock, map: map, run: .milliseconds(300), window: .milliseconds(5))
-        defer { if !windows.isEmpty { lock.deallocate(); map.deallocate() } }
-        let tenMs = stride(from: 0, to: windows.count - 1, by: 2).map { windows[$0] + windows[$0 + 1] }
+        let fine = try throughput(lock, map: map, run: .milliseconds(300), window: .milliseconds(5))
+        defer { if !fine.isEmpty { lock.deallocate(); map.deallocate() } }
+        let windows = stride(from: 0, to: fine.count - 1, by: 2).map { fine[$0] + fine[$0 + 1] }
+        let stalled = windows.filter { $0 == 0 }.count
         if kind == .mcs {
-            #expect(windows.contains(0), "MCS never stalled: \(windows)")
+            // 5 ms windows: a 10 ms stall rarely lines up with a 10 ms window.
+            let stalledFine = fine.filter { $0 == 0 }.count
+            #expect(stalledFine >= 5, "MCS stalled in only \(stalledFine) windows of 5 ms: \(fine)")
         } else {
-            #expect(!tenMs.contains(0), "\(kind): a 10 ms window without acquisitions: \(tenMs)")
+            #expect(stalled <= 1, "\(kind): \(stalled) windows of 10 ms without an acquisition: \(windows)")
         }
-        #expect(map.preemptionMessages >= map.preemptionCount && map.preemptionCount >= 8,
+        #expect(map.preemptionMessages >= map.preemptionCount && map.preemptionCount >= 30,
                 "\(map.preemptionCount) preemptions, \(map.preemptionMessages) messages")
     }
 
