@@ -57,9 +57,16 @@ public final class PreemptionController: @unchecked Sendable {
     private let roundsLock = PthreadMutexLock()
     private var recorded: [PreemptionRound] = []
 
-    public init(map: VcoreMap, schedule: PreemptionSchedule) {
+    /// SCHED_FIFO priority the controller asks for; above any vcore's.
+    public let priority: Int32
+
+    /// A controller for `map`. It asks for SCHED_FIFO `priority` (keep it
+    /// above the vcores' if they run SCHED_FIFO, or it cannot preempt them on
+    /// time); without the privilege it runs SCHED_OTHER (see `isRealtime`).
+    public init(map: VcoreMap, schedule: PreemptionSchedule, priority: Int32 = 2) {
         self.map = map
         self.schedule = schedule
+        self.priority = priority
     }
 
     deinit { roundsLock.deallocate() }
@@ -78,8 +85,7 @@ public final class PreemptionController: @unchecked Sendable {
         map.restoreAll()
     }
 
-    /// Whether the controller thread got SCHED_FIFO (it asks for priority 1,
-    /// so that, like a kernel, it preempts on time even when every CPU is
+    /// Whether the controller thread got SCHED_FIFO (it asks for it so that, like a kernel, it preempts on time even when every CPU is
     /// busy with spinning vcores; without the privilege it runs SCHED_OTHER
     /// and its rounds may start late, which `rounds` shows).
     public var isRealtime: Bool { realtime.load(ordering: .relaxed) }
@@ -102,7 +108,7 @@ public final class PreemptionController: @unchecked Sendable {
     }
 
     private func run() {
-        realtime.store(kb_set_scheduler(0, SCHED_FIFO, 1) == 0, ordering: .relaxed)
+        realtime.store(kb_set_scheduler(0, SCHED_FIFO, priority) == 0, ordering: .relaxed)
         let period = schedule.period.nanoseconds
         let duration = schedule.duration.nanoseconds
         var next = monotonicNanos() + schedule.initialDelay.nanoseconds

@@ -19,6 +19,8 @@ struct VcoreGroupControl: ~Copyable {
     let finished = Atomic<UInt32>(0)
     /// The first pinning error's errno, or 0.
     let pinError = Atomic<Int32>(0)
+    /// The first sched_setscheduler error's errno, or 0.
+    let policyError = Atomic<Int32>(0)
     @usableFromInline init() {}
 }
 
@@ -53,8 +55,19 @@ public final class VcoreGroup: @unchecked Sendable {
     private var joined = false
 
     /// A group for every vcore of `map`, on `cpus` (round robin).
-    public init(map: VcoreMap, cpus: [Int32]) {
+    /// SCHED_FIFO priority of every vcore thread, or nil for SCHED_OTHER.
+    public let fifoPriority: Int32?
+
+    /// A group for every vcore of `map`, on `cpus` (round robin). With
+    /// `fifoPriority`, every vcore thread runs SCHED_FIFO at that priority:
+    /// then no other process (and no time slicing between vcores sharing a
+    /// CPU) takes a CPU from a running vcore, as on Akaros, where a vcore
+    /// keeps its core until the kernel preempts it; a vcore that shares a
+    /// CPU with a running one waits until that one stops (is preempted or
+    /// changes vcore). `start` throws if SCHED_FIFO is not permitted.
+    public init(map: VcoreMap, cpus: [Int32], fifoPriority: Int32? = nil) {
         precondition(!cpus.isEmpty, "VcoreGroup: no CPUs")
+        self.fifoPriority = fifoPriority
         self.map = map
         self.cpus = (0..<map.count).map { cpus[$0 % cpus.count] }
         control = CacheLine.allocate(VcoreGroupControl())
@@ -75,9 +88,10 @@ public final class VcoreGroup: @unchecked Sendable {
         let map = self.map
         for index in 0..<map.count {
             let vcore = Vcore(id: VcoreID(index), cpu: cpus[index], map: map, control: control)
+            let priority = fifoPriority
             do {
                 threads.append(try KernelThread.spawn {
-                    Self.run(vcore, body)
+                    Self.run(vcore, fifoPriority: priority, body)
                 })
             } catch {
                 abortStart()
@@ -97,22 +111,35 @@ public final class VcoreGroup: @unchecked Sendable {
             abortStart()
             throw SystemCallError("sched_setaffinity(\(cpus))", errno: pinError)
         }
+        let policyError = control.pointee.policyError.load(ordering: .relaxed)
+        guard policyError == 0 else {
+            abortStart()
+            throw SystemCallError("sched_setscheduler(SCHED_FIFO, \(fifoPriority ?? 0))", errno: policyError)
+        }
         control.pointee.go.store(1, ordering: .releasing)
         _ = kb_futex_wake(Self.word(control, .go), Int32.max)
     }
 
-    private static func run(_ vcore: Vcore, _ body: (Vcore) -> Void) {
+    private static func run(_ vcore: Vcore, fifoPriority: Int32?, _ body: (Vcore) -> Void) {
         let control = vcore.control
         let pinned = kb_set_affinity(0, [vcore.cpu], 1)
         if pinned != 0 {
             _ = control.pointee.pinError.compareExchange(expected: 0, desired: -pinned, ordering: .relaxed)
+        }
+        var scheduled: Int32 = 0
+        if let priority = fifoPriority {
+            scheduled = kb_set_scheduler(0, SCHED_FIFO, priority)
+            if scheduled != 0 {
+                _ = control.pointee.policyError.compareExchange(expected: 0, desired: -scheduled,
+                                                                ordering: .relaxed)
+            }
         }
         vcore.map.register(vcore.id, cpu: pinned == 0 ? vcore.cpu : -1)
         control.pointee.ready.wrappingAdd(1, ordering: .releasing)
         while control.pointee.go.load(ordering: .acquiring) == 0 {
             _ = kb_futex_wait(word(control, .go), 0, 10_000_000)
         }
-        if pinned == 0 && !control.pointee.stop.load(ordering: .relaxed) {
+        if pinned == 0 && scheduled == 0 && !control.pointee.stop.load(ordering: .relaxed) {
             body(vcore)
         }
         vcore.map.exit(vcore.id)

@@ -9,6 +9,13 @@ import Testing
 import Glibc
 #endif
 
+/// Every KernelCore suite nests in this one: its tests pin threads, run
+/// SCHED_FIFO threads and time preemption windows on the machine's two
+/// CPUs, so no two may run at once (`.serialized` applies to nested suites;
+/// sibling top-level suites would run in parallel).
+@Suite(.serialized)
+enum KernelCoreSuite {}
+
 /// Every lock in KernelCore, by name.
 enum LockKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case spin, ttas, ticket, mcs, spinPDR = "spin-pdr", mcsPDRO = "mcs-pdro", mcsPDRN = "mcs-pdrn", pthread
