@@ -54,9 +54,12 @@ public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
         self.map = map
     }
 
+    /// The qnode of `vcore`, which must be below `map.count` (checked in
+    /// debug builds only: this is on the lock path).
     @inlinable
     func qnode(_ vcore: VcoreID) -> UnsafeMutableRawPointer {
-        qnodes + Int(vcore) &* CacheLine.size
+        assert(Int(vcore) < map.count, "MCSPDRNLock: vcore \(vcore) has no qnode")
+        return qnodes + Int(vcore) &* CacheLine.size
     }
 
     /// The vcore owning a node: pointer arithmetic on the array.

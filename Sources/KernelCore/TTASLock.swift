@@ -18,12 +18,13 @@ public struct TTASLock: KernelLock, @unchecked Sendable {
     @inlinable
     public func lock(_ node: NoNode = NoNode(), vcore: VcoreID = 0) {
         while true {
-            // Acquiring on the exchange that takes the lock; the test loads are
-            // only hints and can be relaxed.
-            if word.pointee.exchange(1, ordering: .acquiring) == 0 { return }
+            // Test: spin on a shared (read-only) copy of the line. Relaxed:
+            // the load is only a hint; the exchange below is what synchronizes.
             while word.pointee.load(ordering: .relaxed) != 0 {
                 kb_pause()
             }
+            // Test-and-set. Acquiring: the critical section starts after it.
+            if word.pointee.exchange(1, ordering: .acquiring) == 0 { return }
         }
     }
 
