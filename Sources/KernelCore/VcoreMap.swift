@@ -125,10 +125,17 @@ public struct VcoreMap: @unchecked Sendable {
         (slots + Int(vcore) * CacheLine.size).assumingMemoryBound(to: VcoreSlot.self)
     }
 
+    /// `slot`, for the public queries and thread life cycle (off the lock
+    /// paths): a bad id traps instead of reading past the map.
+    func checkedSlot(_ vcore: VcoreID) -> UnsafeMutablePointer<VcoreSlot> {
+        precondition(Int(vcore) < count, "VcoreMap: no vcore \(vcore) (count \(count))")
+        return slot(vcore)
+    }
+
     // MARK: What userspace reads
 
     /// Whether `vcore` is marked preempted (VC_PREEMPTED). A relaxed read: a
-    /// hint for spinning waiters; the kernel operations re-check under the counter.
+    /// hint for spinning waiters; the kernel operations re-check under the kernel lock.
     @inlinable
     public func isPreempted(_ vcore: VcoreID) -> Bool {
         Int(vcore) < count
@@ -137,12 +144,12 @@ public struct VcoreMap: @unchecked Sendable {
 
     /// The run state of `vcore`.
     public func state(_ vcore: VcoreID) -> VcoreState {
-        VcoreState(rawValue: slot(vcore).pointee.state.load(ordering: .acquiring)) ?? .running
+        VcoreState(rawValue: checkedSlot(vcore).pointee.state.load(ordering: .acquiring)) ?? .running
     }
 
     /// Whether `vcore`'s thread is actually asleep because of a preemption.
     public func isParked(_ vcore: VcoreID) -> Bool {
-        slot(vcore).pointee.parked.load(ordering: .acquiring) != 0
+        checkedSlot(vcore).pointee.parked.load(ordering: .acquiring) != 0
     }
 
     /// The preemption sequence counter: odd while a change is in flight, and
@@ -161,7 +168,7 @@ public struct VcoreMap: @unchecked Sendable {
     public var changeCount: UInt64 { header.pointee.changes.load(ordering: .relaxed) }
 
     /// How often `vcore` was stopped (preempted or changed away from).
-    public func stops(_ vcore: VcoreID) -> UInt64 { slot(vcore).pointee.stops.load(ordering: .relaxed) }
+    public func stops(_ vcore: VcoreID) -> UInt64 { checkedSlot(vcore).pointee.stops.load(ordering: .relaxed) }
 
     /// The vcores marked preempted now.
     public var preemptedVcores: [VcoreID] {
@@ -320,7 +327,7 @@ public struct VcoreMap: @unchecked Sendable {
     public func register(_ vcore: VcoreID, cpu: Int32 = -1) {
         PreemptionSignal.install()
         PreemptionSignal.unblockInCurrentThread()
-        let me = slot(vcore)
+        let me = checkedSlot(vcore)
         me.pointee.cpu.store(cpu, ordering: .relaxed)
         me.pointee.homeCPU.store(cpu, ordering: .relaxed)
         me.pointee.state.store(VcoreState.running.rawValue, ordering: .relaxed)
@@ -329,7 +336,7 @@ public struct VcoreMap: @unchecked Sendable {
 
     /// Marks the calling vcore exited, after honouring any pending preemption.
     public func exit(_ vcore: VcoreID) {
-        let me = slot(vcore)
+        let me = checkedSlot(vcore)
         while true {
             Self.parkWhilePreempted(me)
             lockKernel()
@@ -396,7 +403,7 @@ public struct VcoreMap: @unchecked Sendable {
     }
 
     /// The CPU `vcore`'s thread is pinned to now (-1: not pinned).
-    public func cpu(_ vcore: VcoreID) -> Int32 { slot(vcore).pointee.cpu.load(ordering: .relaxed) }
+    public func cpu(_ vcore: VcoreID) -> Int32 { checkedSlot(vcore).pointee.cpu.load(ordering: .relaxed) }
 
     func enterKernel(_ me: UnsafeMutablePointer<VcoreSlot>) {
         me.pointee.inKernel.store(1, ordering: .relaxed)
