@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +89,22 @@ int32_t kb_membarrier(int32_t cmd, uint32_t flags) {
 int32_t kb_tgkill(int32_t tid, int32_t sig) {
     long rc = syscall(SYS_tgkill, getpid(), tid, sig);
     return rc < 0 ? -errno : 0;
+}
+
+int32_t kb_tgsigqueue(int32_t tid, int32_t sig, void *value) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = sig;
+    info.si_code = SI_QUEUE;        // negative: allowed from user space to itself
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    info.si_value.sival_ptr = value;
+    long rc = syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, sig, &info);
+    return rc < 0 ? -errno : 0;
+}
+
+void *kb_siginfo_value(const void *info) {
+    return info ? ((const siginfo_t *)info)->si_value.sival_ptr : NULL;
 }
 
 int32_t kb_set_scheduler(int32_t tid, int32_t policy, int32_t priority) {

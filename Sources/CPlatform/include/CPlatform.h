@@ -111,6 +111,16 @@ enum {
 /// tgkill(getpid(), tid, sig): a signal to one thread of this process.
 int32_t kb_tgkill(int32_t tid, int32_t sig);
 
+/// rt_tgsigqueueinfo(getpid(), tid, sig) with an SI_QUEUE siginfo carrying
+/// `value`: a signal to one thread of this process that tells its handler
+/// which object it is about (the handler reads it back with kb_siginfo_value),
+/// so the handler needs no global or thread-local lookup. Returns 0 or -errno.
+int32_t kb_tgsigqueue(int32_t tid, int32_t sig, void *value);
+
+/// The `si_value.sival_ptr` of a siginfo_t received by an SA_SIGINFO handler
+/// (`info` is the handler's `siginfo_t *`). Async-signal-safe: a field read.
+void *kb_siginfo_value(const void *info);
+
 /// sched_setscheduler(tid, policy, priority) and its getters; -errno on failure.
 int32_t kb_set_scheduler(int32_t tid, int32_t policy, int32_t priority);
 int32_t kb_get_scheduler(int32_t tid);

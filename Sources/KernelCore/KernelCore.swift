@@ -1,0 +1,39 @@
+// KernelCore: the kernel core of kbench as a library.
+//
+// Locks (one type per file, one protocol, the same verbs: lock, unlock, tryLock):
+//   SpinLock          CAS test-and-set (Akaros' spinlock)
+//   TTASLock          test-and-test-and-set with pause
+//   TicketLock        FIFO, fetch-and-add ticket
+//   MCSLock           Mellor-Crummey-Scott queue lock, caller-supplied QueueNode
+//   SpinPDRLock       Spin-PDR (thesis §6.2): the lock word is the holder's vcore id
+//   MCSPDROLock       MCS-PDRO: vcore id in the caller's QueueNode
+//   MCSPDRNLock       MCS-PDRN: qnodes in the lock, advertised lock holder,
+//                     preemption sequence counter
+//   PthreadMutexLock  glibc pthread_mutex_t, the baseline
+// Every lock is a trivial struct over cache-line aligned memory (CacheLine);
+// `KernelLock` is what a generic benchmark loop is written against.
+//
+// Emulated vcores (Akaros on Linux):
+//   VcoreMap              per-vcore run state, preemption sequence counter,
+//                         preemption message counter; preempt/restore (the
+//                         kernel), changeToVcore (sys_change_vcore),
+//                         ensureVcoreRuns (parlib's ensure_vcore_runs)
+//   PreemptionSignal      the thread-directed signal that parks a preempted vcore
+//   VcoreGroup            N pinned kernel threads, one per vcore: start, stop, join
+//   PreemptionController  the kernel preempting vcores on a schedule
+//   FIFOHog               native mode: a SCHED_FIFO hog that really preempts a CPU
+//
+// How faithful the emulation is, and where it is not:
+// - A preemption is a signal whose handler parks the vcore's thread on a futex
+//   in the vcore map; the VC_PREEMPTED flag is set (under the kernel lock, with
+//   the sequence counter odd) before the signal lands, so observers may see a
+//   vcore preempted a moment before it stops, which the thesis' protocol
+//   tolerates (spurious changes are safe).
+// - A change of vcore moves the target onto the caller's CPU, as Akaros starts
+//   the target on the caller's pcore; `restoreAll` moves every vcore home.
+// - Vcores that share a CPU (more vcores than CPUs) are time-sliced by Linux,
+//   which the vcore map cannot see: a vcore descheduled that way looks
+//   "running". Running the vcores SCHED_FIFO (VcoreGroup's `fifoPriority`) makes
+//   the emulated kernel the only one that stops a running vcore, except for
+//   Linux' deadline fair server (6.12+), which may run starved SCHED_OTHER
+//   tasks for up to 50 ms a second.

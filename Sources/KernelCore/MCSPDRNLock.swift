@@ -1,0 +1,151 @@
+// MCSPDRNLock: the thesis' newer MCS-PDR lock (§6.2, "MCS-PDRN"): qnodes in
+// the lock, indexed by vcore id, and an advertised lock holder.
+
+import CPlatform
+import Synchronization
+
+@usableFromInline
+struct MCSPDRNHeader: ~Copyable {
+    /// The queue's tail (line 0).
+    @usableFromInline let tail = Atomic<UnsafeMutableRawPointer?>(nil)
+    let pad0 = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+    /// The holder's vcore id or `MCSPDRNLock.noLockHolder` (line 1): a hint
+    /// only, written by the holder (and by a releasing holder for its successor).
+    @usableFromInline let lockHolder = Atomic<UInt32>(UInt32.max)
+    @usableFromInline init() {}
+}
+
+/// An MCS-PDR lock that keeps one queue node per vcore inside the lock and
+/// advertises the holder's vcore id, so waiters can help the holder directly
+/// instead of only their predecessor, and only look when something happened.
+///
+/// - A node's vcore id is its index in the lock's array: no memory reference,
+///   and no node can be freed under a reader.
+/// - Waiters poll only shared-clean lines (their predecessor's preempted flag,
+///   the map's sequence counter); when the predecessor is preempted or the
+///   counter moved since they started waiting, they ensure the advertised
+///   holder runs, or their predecessor if no holder is advertised or it is
+///   themselves (the holder advertises its successor just before hand-off).
+/// The advertised holder is an optimization, never needed for correctness.
+@frozen
+public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
+    @usableFromInline let header: UnsafeMutablePointer<MCSPDRNHeader>
+    /// qnode 0; qnode v is `CacheLine.size * v` bytes further.
+    @usableFromInline let qnodes: UnsafeMutableRawPointer
+    /// The vcore map the lock's waiters consult and change vcores through.
+    public let map: VcoreMap
+
+    /// `lockHolder` when no holder is advertised.
+    public static var noLockHolder: UInt32 { UInt32.max }
+
+    public static var name: String { "mcs-pdrn" }
+
+    /// A new, unlocked lock with a queue node for each vcore of `map`.
+    public init(map: VcoreMap) {
+        let headerLines = 2
+        let memory = CacheLine.allocate(lines: headerLines + map.count)
+        header = memory.bindMemory(to: MCSPDRNHeader.self, capacity: 1)
+        header.initialize(to: MCSPDRNHeader())
+        qnodes = memory + headerLines * CacheLine.size
+        for index in 0..<map.count {
+            (qnodes + index * CacheLine.size).bindMemory(to: QueueNodeStorage.self, capacity: 1)
+                .initialize(to: QueueNodeStorage())
+        }
+        self.map = map
+    }
+
+    /// The qnode of `vcore`, which must be below `map.count` (checked in
+    /// debug builds only: this is on the lock path).
+    @inlinable
+    func qnode(_ vcore: VcoreID) -> UnsafeMutableRawPointer {
+        assert(Int(vcore) < map.count, "MCSPDRNLock: vcore \(vcore) has no qnode")
+        return qnodes + Int(vcore) &* CacheLine.size
+    }
+
+    /// The vcore owning a node: pointer arithmetic on the array.
+    @inlinable
+    func vcore(of node: UnsafeMutableRawPointer) -> VcoreID {
+        VcoreID(truncatingIfNeeded: (node - qnodes) / CacheLine.size)
+    }
+
+    @inlinable
+    public func lock(_ node: NoNode = NoNode(), vcore: VcoreID) {
+        let mine = qnode(vcore)
+        let me = QueueNode(raw: mine).storage
+        me.pointee.next.store(nil, ordering: .relaxed)
+        me.pointee.locked.store(1, ordering: .relaxed)
+        guard let predecessor = header.pointee.tail.exchange(mine, ordering: .acquiringAndReleasing)
+        else {
+            // Relaxed: a hint for waiters, ordered by nothing they rely on.
+            header.pointee.lockHolder.store(vcore, ordering: .relaxed)
+            return
+        }
+        let predecessorVcore = self.vcore(of: predecessor)
+        QueueNode(raw: predecessor).storage.pointee.next.store(mine, ordering: .releasing)
+        let sequence = map.sequence
+        while me.pointee.locked.load(ordering: .acquiring) != 0 {
+            if map.isPreempted(predecessorVcore) || map.sequence != sequence {
+                let holder = header.pointee.lockHolder.load(ordering: .relaxed)
+                // No holder advertised, or it is us (our predecessor advertised
+                // us and is about to hand over): the predecessor must run.
+                if holder == Self.noLockHolder || holder == vcore {
+                    map.ensureVcoreRuns(predecessorVcore, from: vcore)
+                } else {
+                    map.ensureVcoreRuns(holder, from: vcore)
+                }
+            }
+            kb_pause()
+        }
+    }
+
+    @inlinable
+    public func tryLock(_ node: NoNode = NoNode(), vcore: VcoreID) -> Bool {
+        let mine = qnode(vcore)
+        QueueNode(raw: mine).storage.pointee.next.store(nil, ordering: .relaxed)
+        guard header.pointee.tail.compareExchange(expected: nil, desired: mine,
+                                                  successOrdering: .acquiringAndReleasing,
+                                                  failureOrdering: .relaxed).exchanged
+        else { return false }
+        header.pointee.lockHolder.store(vcore, ordering: .relaxed)
+        return true
+    }
+
+    @inlinable
+    public func unlock(_ node: NoNode = NoNode(), vcore: VcoreID) {
+        let mine = qnode(vcore)
+        let me = QueueNode(raw: mine).storage
+        var successor = me.pointee.next.load(ordering: .acquiring)
+        if successor == nil {
+            if header.pointee.tail.compareExchange(expected: mine, desired: nil,
+                                                   successOrdering: .releasing,
+                                                   failureOrdering: .relaxed).exchanged {
+                // A new holder may have advertised itself between the CAS and
+                // this store; waiters then fall back to their predecessor.
+                header.pointee.lockHolder.store(Self.noLockHolder, ordering: .relaxed)
+                return
+            }
+            let tailVcore = header.pointee.tail.load(ordering: .relaxed).map { self.vcore(of: $0) } ?? vcore
+            repeat {
+                map.ensureVcoreRuns(tailVcore, from: vcore)
+                kb_pause()
+                successor = me.pointee.next.load(ordering: .acquiring)
+            } while successor == nil
+        }
+        guard let next = successor else { return }
+        // Advertise the successor on its behalf; the releasing store below
+        // orders it before the hand-off.
+        header.pointee.lockHolder.store(self.vcore(of: next), ordering: .relaxed)
+        QueueNode(raw: next).storage.pointee.locked.store(0, ordering: .releasing)
+    }
+
+    /// The advertised holder, or nil (a hint, as the waiters see it).
+    public var lockHolder: VcoreID? {
+        let value = header.pointee.lockHolder.load(ordering: .relaxed)
+        return value == Self.noLockHolder ? nil : value
+    }
+
+    /// True while some vcore holds or waits for the lock (a snapshot).
+    public var isLocked: Bool { header.pointee.tail.load(ordering: .relaxed) != nil }
+
+    public func deallocate() { CacheLine.free(UnsafeMutableRawPointer(header)) }
+}

@@ -1,1 +1,0 @@
-// KernelCore: placeholder until its issue lands.

@@ -1,0 +1,133 @@
+// PreemptionController: the emulated kernel taking cores away on a schedule.
+
+import CPlatform
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// When and whom the controller preempts.
+public struct PreemptionSchedule: Sendable {
+    /// How the victims of each round are chosen.
+    public enum Victims: Sendable {
+        /// The same vcores every round.
+        case fixed([VcoreID])
+        /// `count` vcores per round, moving round robin over the map.
+        case rotating(count: Int)
+    }
+
+    /// Whom to preempt each round.
+    public var victims: Victims
+    /// Time from one round's start to the next.
+    public var period: Duration
+    /// How long the victims stay preempted (the thesis: 10 ms).
+    public var duration: Duration
+    /// Delay before the first round.
+    public var initialDelay: Duration
+
+    public init(victims: Victims, period: Duration, duration: Duration, initialDelay: Duration = .zero) {
+        precondition(duration < period, "PreemptionSchedule: duration must be shorter than period")
+        self.victims = victims
+        self.period = period
+        self.duration = duration
+        self.initialDelay = initialDelay
+    }
+}
+
+/// One round as it happened: CLOCK_MONOTONIC ns when the victims were
+/// preempted and when every preempted vcore was restored.
+public struct PreemptionRound: Sendable, Equatable {
+    public let victims: [VcoreID]
+    public let preemptedNanos: UInt64
+    public let restoredNanos: UInt64
+}
+
+/// Runs a `PreemptionSchedule` on its own thread: each round preempts the
+/// chosen vcores (`VcoreMap.preempt`), waits `duration`, then gives every core
+/// back (`VcoreMap.restoreAll`: changes of vcore may have moved the preemption
+/// to other vcores). `stop()` ends the schedule and restores everything.
+public final class PreemptionController: @unchecked Sendable {
+    /// The map whose vcores are preempted.
+    public let map: VcoreMap
+    /// The schedule.
+    public let schedule: PreemptionSchedule
+    private let stopFlag = Atomic<Bool>(false)
+    private let realtime = Atomic<Bool>(false)
+    private var thread: KernelThread?
+    private let roundsLock = PthreadMutexLock()
+    private var recorded: [PreemptionRound] = []
+
+    /// SCHED_FIFO priority the controller asks for; above any vcore's.
+    public let priority: Int32
+
+    /// A controller for `map`. It asks for SCHED_FIFO `priority` (keep it
+    /// above the vcores' if they run SCHED_FIFO, or it cannot preempt them on
+    /// time); without the privilege it runs SCHED_OTHER (see `isRealtime`).
+    public init(map: VcoreMap, schedule: PreemptionSchedule, priority: Int32 = 2) {
+        self.map = map
+        self.schedule = schedule
+        self.priority = priority
+    }
+
+    deinit { roundsLock.deallocate() }
+
+    /// Starts the schedule on a new (unpinned) thread.
+    public func start() throws {
+        precondition(thread == nil, "PreemptionController.start called twice")
+        thread = try KernelThread.spawn { [self] in run() }
+    }
+
+    /// Ends the schedule, joins its thread and restores every preempted vcore.
+    public func stop() {
+        stopFlag.store(true, ordering: .relaxed)
+        thread?.join()
+        thread = nil
+        map.restoreAll()
+    }
+
+    /// Whether the controller thread got SCHED_FIFO (it asks for it so that, like a kernel, it preempts on time even when every CPU is
+    /// busy with spinning vcores; without the privilege it runs SCHED_OTHER
+    /// and its rounds may start late, which `rounds` shows).
+    public var isRealtime: Bool { realtime.load(ordering: .relaxed) }
+
+    /// The rounds so far.
+    public var rounds: [PreemptionRound] {
+        roundsLock.lock()
+        defer { roundsLock.unlock() }
+        return recorded
+    }
+
+    private func victims(round: Int) -> [VcoreID] {
+        switch schedule.victims {
+        case .fixed(let ids):
+            return ids
+        case .rotating(let count):
+            let n = map.count
+            return (0..<min(count, n)).map { VcoreID((round * count + $0) % n) }
+        }
+    }
+
+    private func run() {
+        realtime.store(kb_set_scheduler(0, SCHED_FIFO, priority) == 0, ordering: .relaxed)
+        let period = schedule.period.nanoseconds
+        let duration = schedule.duration.nanoseconds
+        var next = monotonicNanos() + schedule.initialDelay.nanoseconds
+        var round = 0
+        while !stopFlag.load(ordering: .relaxed) {
+            sleep(untilNanos: next)
+            if stopFlag.load(ordering: .relaxed) { break }
+            let chosen = victims(round: round)
+            let preemptedAt = monotonicNanos()
+            map.preempt(chosen)
+            sleep(untilNanos: preemptedAt + duration)
+            map.restoreAll()
+            let restoredAt = monotonicNanos()
+            roundsLock.lock()
+            recorded.append(PreemptionRound(victims: chosen, preemptedNanos: preemptedAt,
+                                            restoredNanos: restoredAt))
+            roundsLock.unlock()
+            round += 1
+            next += period
+        }
+    }
+}

@@ -1,0 +1,69 @@
+// SpinPDRLock: the thesis' Spin-PDR lock (§6.2), a spinlock that recovers
+// from a preempted lock holder.
+
+import CPlatform
+import Synchronization
+
+/// A compare-and-swap spinlock whose locked value is the holder's vcore id,
+/// so a waiter always knows whom to help: while the lock is held, waiters call
+/// `ensureVcoreRuns(holder)`, which changes to the holder if it is preempted.
+///
+/// A swap would not do: a failed attempt would overwrite the holder's id. The
+/// waiter reads the word (a plain load, as TTAS) and tries the CAS only once
+/// it reads `unlocked`.
+@frozen
+public struct SpinPDRLock: KernelLock, @unchecked Sendable {
+    @usableFromInline let word: UnsafeMutablePointer<Atomic<UInt32>>
+    /// The vcore map the lock's waiters consult and change vcores through.
+    public let map: VcoreMap
+
+    /// The word's value when nobody holds the lock (vcore ids are smaller).
+    public static var unlocked: UInt32 { UInt32.max }
+
+    public static var name: String { "spin-pdr" }
+
+    /// A new, unlocked lock on its own cache line, for the vcores of `map`.
+    public init(map: VcoreMap) {
+        word = CacheLine.allocate(Atomic<UInt32>(Self.unlocked))
+        self.map = map
+    }
+
+    @inlinable
+    public func lock(_ node: NoNode = NoNode(), vcore: VcoreID) {
+        while true {
+            var holder = word.pointee.load(ordering: .relaxed)
+            while holder != Self.unlocked {
+                // Spin time is spent making sure the holder is not preempted.
+                map.ensureVcoreRuns(holder, from: vcore)
+                kb_pause()
+                holder = word.pointee.load(ordering: .relaxed)
+            }
+            // Take the lock and advertise ourselves as holder in one atomic step.
+            if word.pointee.compareExchange(expected: Self.unlocked, desired: vcore,
+                                            successOrdering: .acquiring,
+                                            failureOrdering: .relaxed).exchanged {
+                return
+            }
+        }
+    }
+
+    @inlinable
+    public func tryLock(_ node: NoNode = NoNode(), vcore: VcoreID) -> Bool {
+        word.pointee.compareExchange(expected: Self.unlocked, desired: vcore,
+                                     successOrdering: .acquiring,
+                                     failureOrdering: .relaxed).exchanged
+    }
+
+    @inlinable
+    public func unlock(_ node: NoNode = NoNode(), vcore: VcoreID) {
+        word.pointee.store(Self.unlocked, ordering: .releasing)
+    }
+
+    /// The holder's vcore id, or nil when free (a snapshot).
+    public var holder: VcoreID? {
+        let value = word.pointee.load(ordering: .relaxed)
+        return value == Self.unlocked ? nil : value
+    }
+
+    public func deallocate() { CacheLine.free(UnsafeMutableRawPointer(word)) }
+}

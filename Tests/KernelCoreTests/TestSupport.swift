@@ -1,0 +1,151 @@
+// Shared fixtures: every lock by name, a critical section that detects a
+// broken lock, and bounded waits (no test may hang).
+
+import CPlatform
+import Synchronization
+import Testing
+@testable import KernelCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every KernelCore suite nests in this one: its tests pin threads, run
+/// SCHED_FIFO threads and time preemption windows on the machine's two
+/// CPUs, so no two may run at once (`.serialized` applies to nested suites;
+/// sibling top-level suites would run in parallel).
+@Suite(.serialized)
+enum KernelCoreSuite {}
+
+/// Every lock in KernelCore, by name.
+enum LockKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case spin, ttas, ticket, mcs, spinPDR = "spin-pdr", mcsPDRO = "mcs-pdro", mcsPDRN = "mcs-pdrn", pthread
+
+    var testDescription: String { rawValue }
+
+    static let pdr: [LockKind] = [.spinPDR, .mcsPDRO, .mcsPDRN]
+
+    /// A new lock of this kind for the vcores of `map`, as an existential the
+    /// tests open into a generic (specialized) call.
+    func make(map: VcoreMap) -> any KernelLock {
+        switch self {
+        case .spin: SpinLock()
+        case .ttas: TTASLock()
+        case .ticket: TicketLock()
+        case .mcs: MCSLock()
+        case .spinPDR: SpinPDRLock(map: map)
+        case .mcsPDRO: MCSPDROLock(map: map)
+        case .mcsPDRN: MCSPDRNLock(map: map)
+        case .pthread: PthreadMutexLock()
+        }
+    }
+}
+
+/// The two CPUs this machine has (or fewer, if the process may use fewer).
+let testCPUs: [Int32] = {
+    var cpus = [Int32](repeating: 0, count: 64)
+    let found = kb_get_affinity(0, &cpus, 64)
+    return found > 0 ? Array(cpus.prefix(min(Int(found), 2))) : [0]
+}()
+
+/// State a critical section updates with plain (non-atomic) accesses: a lost
+/// update or a foreign canary means two threads were inside at once.
+struct CriticalState {
+    var counter = 0
+    var canary: UInt32 = .max
+    var violations = 0
+}
+
+/// Memory shared by test threads, on its own lines; freed by the test.
+final class Shared<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ value: T) {
+        pointer = CacheLine.allocate(lines: CacheLine.roundUp(MemoryLayout<T>.stride) / CacheLine.size)
+            .bindMemory(to: T.self, capacity: 1)
+        pointer.initialize(to: value)
+    }
+    deinit {
+        pointer.deinitialize(count: 1)
+        CacheLine.free(UnsafeMutableRawPointer(pointer))
+    }
+    var value: T {
+        get { pointer.pointee }
+        set { pointer.pointee = newValue }
+    }
+}
+
+/// An array of atomic counters, one cache line each.
+final class Counters: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+    let count: Int
+    init(_ count: Int) {
+        self.count = count
+        base = CacheLine.allocate(lines: count)
+    }
+    deinit { CacheLine.free(base) }
+    func slot(_ index: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
+        (base + index * CacheLine.size).assumingMemoryBound(to: Atomic<UInt64>.self)
+    }
+    func increment(_ index: Int) { slot(index).pointee.wrappingAdd(1, ordering: .relaxed) }
+    subscript(index: Int) -> UInt64 { slot(index).pointee.load(ordering: .relaxed) }
+    var total: UInt64 { (0..<count).reduce(0) { $0 + self[$1] } }
+}
+
+/// The critical section every mutual-exclusion test runs: read, mark, spin a
+/// little, check the mark, write back.
+@inline(never)
+func criticalSection(_ state: UnsafeMutablePointer<CriticalState>, vcore: VcoreID) {
+    let before = state.pointee.counter
+    state.pointee.canary = vcore
+    for _ in 0..<8 { kb_pause() }
+    if state.pointee.canary != vcore { state.pointee.violations += 1 }
+    state.pointee.counter = before + 1
+}
+
+/// Polls `condition` until it holds or `timeout` passes; true if it held.
+func waitUntil(timeout: Duration = .seconds(5), _ condition: () -> Bool) -> Bool {
+    let deadline = monotonicNanos() + timeout.nanoseconds
+    while !condition() {
+        if monotonicNanos() > deadline { return false }
+        sched_yield()
+    }
+    return true
+}
+
+/// Sleeps the test thread for `duration`.
+func pause(_ duration: Duration) {
+    sleep(untilNanos: monotonicNanos() + duration.nanoseconds)
+}
+
+/// CPU time (in clock ticks, 10 ms) that something other than this process
+/// used on the machine (other processes, and the host's steal) while `body`
+/// ran: a timing assertion is only meaningful when this stays small.
+func foreignCPUTicks<R>(_ body: () throws -> R) rethrows -> (result: R, ticks: Int) {
+    func machineBusy() -> Int {
+        // cpu user nice system idle iowait irq softirq steal
+        guard let line = firstLine("/proc/stat") else { return 0 }
+        let fields = line.split(separator: " ").dropFirst().compactMap { Int($0) }
+        guard fields.count >= 8 else { return 0 }
+        return fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
+    }
+    func ours() -> Int {
+        // getrusage counts every thread, including those that have exited.
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let micros = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000
+            + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
+        return micros / 10_000   // clock ticks of 10 ms, as /proc/stat counts
+    }
+    let (busy0, ours0) = (machineBusy(), ours())
+    let result = try body()
+    let (busy1, ours1) = (machineBusy(), ours())
+    return (result, max(0, (busy1 - busy0) - (ours1 - ours0)))
+}
+
+private func firstLine(_ path: String) -> String? {
+    guard let file = fopen(path, "r") else { return nil }
+    defer { fclose(file) }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    guard fgets(&buffer, Int32(buffer.count), file) != nil else { return nil }
+    let bytes = buffer.prefix { $0 != 0 && $0 != UInt8(ascii: "\n") }
+    return String(decoding: bytes, as: UTF8.self)
+}
