@@ -35,39 +35,44 @@ let package = Package(
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCpupower", providers: [.apt(["libcpupower-dev"])]),
 
-        // Libraries.
+        // Libraries. Platform: typed Swift over CPlatform (errors, CPU sets,
+        // affinity, threads, clocks, cache-line memory), shared by the rest.
+        .target(name: "Platform", dependencies: [
+            "CPlatform", .product(name: "SystemPackage", package: "swift-system"),
+        ], swiftSettings: hotPathFlags),
         .target(name: "BenchKit", dependencies: [
-            "CPlatform", "CCpupower",
+            "Platform", "CPlatform", "CCpupower",
             .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
-        .target(name: "KernelCore", dependencies: ["CPlatform"], swiftSettings: hotPathFlags),
-        .target(name: "AnalysisKit", dependencies: ["BenchKit", "CFFTW"], swiftSettings: hotPathFlags),
-        .target(name: "FTQKit", dependencies: ["BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
-        .target(name: "LockBenchKit", dependencies: ["BenchKit", "KernelCore", "CPlatform"],
+        .target(name: "KernelCore", dependencies: ["Platform", "CPlatform"], swiftSettings: hotPathFlags),
+        .target(name: "AnalysisKit", dependencies: ["Platform", "BenchKit", "CFFTW"], swiftSettings: hotPathFlags),
+        .target(name: "FTQKit", dependencies: ["Platform", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
+        .target(name: "LockBenchKit", dependencies: ["Platform", "BenchKit", "KernelCore", "CPlatform"],
                 swiftSettings: hotPathFlags),
 
         // The four tools: thin command-line front ends.
         .executableTarget(name: "FTQ", dependencies: [
-            "FTQKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "FTQKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "Analysis", dependencies: [
-            "AnalysisKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "AnalysisKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LockBench", dependencies: [
-            "LockBenchKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "LockBenchKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "CtxBench", dependencies: [
-            "BenchKit", "KernelCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "BenchKit", "KernelCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
 
         // Tests: one target per library, plus the command-line contracts.
-        .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "CPlatform"]),
-        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "BenchKit", "CPlatform"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "CPlatform"]),
+        .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "Platform", "CPlatform"]),
+        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "Platform", "CPlatform"]),
         .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "BenchKit"]),
-        .testTarget(name: "FTQKitTests", dependencies: ["FTQKit", "AnalysisKit", "BenchKit"]),
-        .testTarget(name: "LockBenchKitTests", dependencies: ["LockBenchKit", "KernelCore", "BenchKit"]),
-        .testTarget(name: "CLITests", dependencies: ["BenchKit"]),
+        .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "BenchKit"]),
+        .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "BenchKit"]),
+        .testTarget(name: "CLITests", dependencies: ["Platform"]),
     ]
 )

@@ -1,3 +1,4 @@
+import Platform
 import ArgumentParser
 
 /// `analysis`: turns kbench runs into spectra, reports and CI verdicts.

@@ -1,3 +1,4 @@
+import Platform
 import AnalysisKit
 import BenchKit
 import Foundation

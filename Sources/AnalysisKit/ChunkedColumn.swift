@@ -1,3 +1,4 @@
+import Platform
 /// An append-only column stored in fixed 64 Ki-element chunks, turned into an exact-size
 /// array at the end.
 ///

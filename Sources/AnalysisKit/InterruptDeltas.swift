@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 
 /// One `/proc/interrupts` line's count on one CPU, before and after a run.

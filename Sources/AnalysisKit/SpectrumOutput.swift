@@ -1,3 +1,4 @@
+import Platform
 import BenchKit
 
 /// Writes what `analysis spectrum` computed into a run directory:

@@ -1,3 +1,4 @@
+import Platform
 import BenchKit
 /// Everything `analysis spectrum` reports for one sampler thread.
 public struct ThreadAnalysis: Sendable {

@@ -1,3 +1,4 @@
+import Platform
 import CCpupower
 
 /// Frequency scaling and idle states through libcpupower: a governor that

@@ -1,3 +1,4 @@
+import Platform
 import SystemPackage
 
 /// How kbench formats CSV cells: numbers in their shortest exact form (whole

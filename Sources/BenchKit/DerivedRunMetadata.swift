@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 
 /// meta.json for a tool that computes from earlier runs rather than measuring

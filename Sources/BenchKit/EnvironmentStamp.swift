@@ -1,3 +1,4 @@
+import Platform
 /// Everything about the machine that can change a measurement, captured at the
 /// start of a run for meta.json. A value that cannot be known is nil (null in
 /// JSON) and the reason is added to `unknowns`, which the run records as

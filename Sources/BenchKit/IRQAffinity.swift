@@ -28,6 +28,7 @@ public enum IRQAffinity {
     }
 }
 
+import Platform
 import Foundation
 
 enum FileSystem {

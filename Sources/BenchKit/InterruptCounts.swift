@@ -1,3 +1,4 @@
+import Platform
 /// A snapshot of /proc/interrupts: per IRQ line, the count on each CPU.
 ///
 /// FTQ records one before and one after a run; the deltas on the measured CPUs

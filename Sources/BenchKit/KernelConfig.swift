@@ -1,3 +1,4 @@
+import Platform
 /// The running kernel's build configuration (CONFIG_HZ and friends), from
 /// /proc/config.gz (CONFIG_IKCONFIG_PROC) or /boot/config-<release>.
 public struct KernelConfig: Sendable {

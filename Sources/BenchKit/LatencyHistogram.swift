@@ -1,3 +1,4 @@
+import Platform
 import Histogram
 
 /// A histogram for runs too long to keep every sample (hours of lock

@@ -1,3 +1,4 @@
+import Platform
 import Glibc
 
 /// Locked, pre-faulted memory for measurement buffers.
@@ -39,17 +40,14 @@ public struct SampleBuffer<Element: BitwiseCopyable>: ~Copyable {
 
     public init(capacity: Int) {
         precondition(capacity > 0, "a sample buffer needs room for at least one sample")
-        var raw: UnsafeMutableRawPointer?
         let bytes = capacity * MemoryLayout<Element>.stride
-        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
-            fatalError("cannot allocate \(bytes) bytes for samples")
-        }
-        MemoryLocking.prefault(UnsafeMutableRawBufferPointer(start: raw, count: bytes))
+        // Zero-filled on allocation, which touches (pre-faults) every page.
+        let raw = CacheLine.allocate(lines: CacheLine.roundUp(bytes) / CacheLine.size)
         base = raw.bindMemory(to: Element.self, capacity: capacity)
         self.capacity = capacity
     }
 
-    deinit { free(base) }
+    deinit { CacheLine.free(UnsafeMutableRawPointer(base)) }
 
     /// The first `count` samples, for analysis after the loop.
     public func prefix(_ count: Int) -> UnsafeBufferPointer<Element> {

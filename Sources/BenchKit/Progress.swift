@@ -1,3 +1,4 @@
+import Platform
 import Glibc
 
 /// A one-line progress indicator on stderr for runs longer than a second, shown

@@ -1,3 +1,4 @@
+import Platform
 /// Chooses the CPU least disturbed by device interrupts, for tools run without
 /// an explicit CPU.
 ///

@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 
 /// meta.json: the environment stamp of a run, written at the start (marked

@@ -1,3 +1,4 @@
+import Platform
 /// Summary statistics of raw samples with exact quantiles.
 ///
 /// Quantiles interpolate linearly between order statistics (Hyndman & Fan

@@ -1,3 +1,4 @@
+import Platform
 import CPlatform
 
 /// Ctrl-C and SIGTERM: the first one asks the run to stop, flush what it has

@@ -1,3 +1,4 @@
+import Platform
 import CPlatform
 import Glibc
 
@@ -75,21 +76,5 @@ public struct PairedReading: Sendable {
             }
         }
         return best
-    }
-}
-
-/// Monotonic-raw nanoseconds, for code outside measurement loops.
-public func monotonicRawNanoseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC_RAW, &now)
-    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-}
-
-/// Sleeps for `ns`, resuming after signals (unless a stop was requested).
-public func sleepNanoseconds(_ ns: Int64) {
-    var request = timespec(tv_sec: Int(ns / 1_000_000_000), tv_nsec: Int(ns % 1_000_000_000))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 && errno == EINTR && !StopRequest.isRequested {
-        request = remaining
     }
 }

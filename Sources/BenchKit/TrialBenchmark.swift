@@ -1,3 +1,4 @@
+import Platform
 /// A benchmark that measures the cost of one operation by timing a batch of
 /// them: it only says what it measures and runs a batch; `TrialRunner` owns the
 /// warm-up, the trials, the statistics and the output row.

@@ -1,3 +1,4 @@
+import Platform
 import Synchronization
 
 /// Ends a run that has stopped making progress, so a deadlocked lock or a lost

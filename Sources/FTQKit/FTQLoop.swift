@@ -1,3 +1,4 @@
+import Platform
 import CPlatform
 
 /// The fixed-time-quantum loop, alone in its function so that its machine code

@@ -1,3 +1,4 @@
+import Platform
 import BenchKit
 
 /// Writes what the samplers recorded: ftq.csv or fwq.csv, streamed (a 10-minute

@@ -1,3 +1,4 @@
+import Platform
 import BenchKit
 import CPlatform
 import CReference

@@ -1,5 +1,6 @@
 // FIFOHog: native-mode preemption: a real-time CPU hog on the victim's CPU.
 
+import Platform
 import CPlatform
 import Synchronization
 #if canImport(Glibc)
@@ -20,7 +21,7 @@ public final class FIFOHog: @unchecked Sendable {
     /// CLOCK_MONOTONIC ns when the hog started and stopped spinning.
     public private(set) var startNanos: UInt64 = 0
     public private(set) var endNanos: UInt64 = 0
-    private let thread: KernelThread
+    private let thread: PinnedThread
     private var joined = false
     private let result: UnsafeMutablePointer<HogResult>
 
@@ -43,7 +44,7 @@ public final class FIFOHog: @unchecked Sendable {
         nonisolated(unsafe) let result = CacheLine.allocate(HogResult())
         self.result = result
         let spin = duration.nanoseconds
-        thread = try KernelThread.spawn {
+        thread = try PinnedThread.start(cpu: nil) {
             let pinned = kb_set_affinity(0, [cpu], 1)
             guard pinned == 0 else {
                 result.pointee.failedCall.store(1, ordering: .relaxed)

@@ -1,3 +1,4 @@
+import Platform
 // KernelCore: the kernel core of kbench as a library.
 //
 // Locks (one type per file, one protocol, the same verbs: lock, unlock, tryLock):

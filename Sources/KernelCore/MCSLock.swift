@@ -1,5 +1,6 @@
 // MCSLock: the Mellor-Crummey-Scott queue lock, qnode supplied by the caller.
 
+import Platform
 import CPlatform
 import Synchronization
 

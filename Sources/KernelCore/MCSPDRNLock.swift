@@ -1,6 +1,7 @@
 // MCSPDRNLock: the thesis' newer MCS-PDR lock (§6.2, "MCS-PDRN"): qnodes in
 // the lock, indexed by vcore id, and an advertised lock holder.
 
+import Platform
 import CPlatform
 import Synchronization
 

@@ -1,6 +1,7 @@
 // MCSPDROLock: the thesis' original MCS-PDR lock (§6.2, "MCS-PDRO"): the
 // vcore id lives in the caller's queue node.
 
+import Platform
 import CPlatform
 import Synchronization
 

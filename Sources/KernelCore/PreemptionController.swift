@@ -1,5 +1,6 @@
 // PreemptionController: the emulated kernel taking cores away on a schedule.
 
+import Platform
 import CPlatform
 import Synchronization
 #if canImport(Glibc)
@@ -53,7 +54,7 @@ public final class PreemptionController: @unchecked Sendable {
     public let schedule: PreemptionSchedule
     private let stopFlag = Atomic<Bool>(false)
     private let realtime = Atomic<Bool>(false)
-    private var thread: KernelThread?
+    private var thread: PinnedThread?
     private let roundsLock = PthreadMutexLock()
     private var recorded: [PreemptionRound] = []
 
@@ -74,7 +75,7 @@ public final class PreemptionController: @unchecked Sendable {
     /// Starts the schedule on a new (unpinned) thread.
     public func start() throws {
         precondition(thread == nil, "PreemptionController.start called twice")
-        thread = try KernelThread.spawn { [self] in run() }
+        thread = try PinnedThread.start(cpu: nil) { [self] in run() }
     }
 
     /// Ends the schedule, joins its thread and restores every preempted vcore.

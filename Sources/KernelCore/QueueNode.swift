@@ -1,5 +1,6 @@
 // The MCS queue node: one cache line that one waiter spins on.
 
+import Platform
 import Synchronization
 
 /// The fields of an MCS queue node. `vcore` is used by MCS-PDRO only (the

@@ -1,5 +1,6 @@
 // SpinLock: compare-and-swap test-and-set, as Akaros' spinlock.
 
+import Platform
 import CPlatform
 import Synchronization
 

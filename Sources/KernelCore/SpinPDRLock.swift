@@ -1,6 +1,7 @@
 // SpinPDRLock: the thesis' Spin-PDR lock (§6.2), a spinlock that recovers
 // from a preempted lock holder.
 
+import Platform
 import CPlatform
 import Synchronization
 

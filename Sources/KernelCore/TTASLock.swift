@@ -1,5 +1,6 @@
 // TTASLock: test-and-test-and-set with pause.
 
+import Platform
 import CPlatform
 import Synchronization
 

@@ -1,5 +1,6 @@
 // TicketLock: FIFO spinlock, one fetch-and-add to take a number.
 
+import Platform
 import CPlatform
 import Synchronization
 

@@ -1,5 +1,6 @@
 // VcoreGroup: start N emulated vcores (pinned kernel threads), stop, join.
 
+import Platform
 import CPlatform
 import Synchronization
 #if canImport(Glibc)
@@ -51,7 +52,7 @@ public final class VcoreGroup: @unchecked Sendable {
     /// The CPU of each vcore.
     public let cpus: [Int32]
     private let control: UnsafeMutablePointer<VcoreGroupControl>
-    private var threads: [KernelThread] = []
+    private var threads: [PinnedThread] = []
     private var joined = false
 
     /// A group for every vcore of `map`, on `cpus` (round robin).
@@ -90,7 +91,7 @@ public final class VcoreGroup: @unchecked Sendable {
             let vcore = Vcore(id: VcoreID(index), cpu: cpus[index], map: map, control: control)
             let priority = fifoPriority
             do {
-                threads.append(try KernelThread.spawn {
+                threads.append(try PinnedThread.start(cpu: nil) {
                     Self.run(vcore, fifoPriority: priority, body)
                 })
             } catch {

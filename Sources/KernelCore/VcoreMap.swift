@@ -1,6 +1,7 @@
 // The vcore map: what Akaros' procinfo/procdata tell a process about its
 // vcores, emulated in shared memory on Linux, plus the "kernel" operations on it.
 
+import Platform
 import CPlatform
 import Synchronization
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import Platform
 import CPlatform
 import Glibc
 import Testing

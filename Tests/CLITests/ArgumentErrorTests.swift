@@ -1,4 +1,4 @@
-import BenchKit
+import Platform
 import Foundation
 import Testing
 

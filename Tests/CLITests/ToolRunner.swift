@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 
 /// Runs a kbench executable built beside the test bundle and captures what it

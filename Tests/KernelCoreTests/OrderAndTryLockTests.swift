@@ -1,6 +1,7 @@
 // FIFO order of the queue locks, tryLock semantics of every lock, and a
 // check that the mutual-exclusion detector itself catches a broken lock.
 
+import Platform
 import CPlatform
 import Synchronization
 import Testing
@@ -51,12 +52,11 @@ extension KernelCoreSuite {
             served.initialize(repeating: 0, count: waiters + 1)
             defer { served.deallocate() }
             lock.lock(nodes[0], vcore: 0)
-            var threads: [KernelThread] = []
+            var threads: [PinnedThread] = []
             for id in 1...waiters {
                 let node = nodes[id]
                 let before = waitersQueued(lock, tails: nodes)
-                threads.append(try KernelThread.spawn {
-                    _ = try? pinCurrentThread(to: [testCPUs[id % testCPUs.count]])
+                threads.append(try PinnedThread.start(cpu: Int(testCPUs[id % testCPUs.count])) {
                     lock.lock(node, vcore: VcoreID(id))
                     served[0] += 1
                     served[served[0]] = id

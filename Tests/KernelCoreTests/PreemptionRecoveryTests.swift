@@ -1,6 +1,7 @@
 // The thesis' §6.2 claim, made deterministic: a preempted vcore holding or
 // queued on an MCS lock stops everyone; the PDR locks keep going.
 
+import Platform
 import CPlatform
 import Synchronization
 import Testing

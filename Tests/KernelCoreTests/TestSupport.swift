@@ -1,6 +1,7 @@
 // Shared fixtures: every lock by name, a critical section that detects a
 // broken lock, and bounded waits (no test may hang).
 
+import Platform
 import CPlatform
 import Synchronization
 import Testing

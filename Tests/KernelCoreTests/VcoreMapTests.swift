@@ -1,6 +1,7 @@
 // The emulated vcore map: flags and sequence counter under preempt/restore,
 // and ensureVcoreRuns handing the caller's place to a preempted vcore.
 
+import Platform
 import CPlatform
 import Synchronization
 import Testing
@@ -168,9 +169,8 @@ extension KernelCoreSuite {
             // any thread left on the hogged CPU (this test's own, maybe) starves.
             let outcome = Shared((error: SystemCallError?.none, during: UInt64(0), after: UInt64(0), held: UInt64(0)))
             nonisolated(unsafe) let result = outcome.pointer
-            let watcher = try KernelThread.spawn {
+            let watcher = try PinnedThread.start(cpu: Int(testCPUs[0])) {
                 do {
-                    try pinCurrentThread(to: [testCPUs[0]])
                     let hog = try FIFOHog(cpu: testCPUs[1], duration: .milliseconds(100))
                     pause(.milliseconds(10))
                     let before = fixture.progress[1]
@@ -188,7 +188,7 @@ extension KernelCoreSuite {
             watcher.join()
             if let error = outcome.value.error {
                 // Without the privilege the hog must say so, never fake it.
-                #expect(error.errno == EPERM && error.call.contains("SCHED_FIFO"), "\(error)")
+                #expect(error.errno == .notPermitted && error.call.contains("SCHED_FIFO"), "\(error)")
                 return
             }
             #expect(outcome.value.during == 0, "the vcore ran \(outcome.value.during) times under a FIFO hog")

@@ -1,11 +1,11 @@
 import CPlatform
 import Glibc
 import Testing
-@testable import BenchKit
+@testable import Platform
 
-/// These tests move threads between CPUs and change scheduling policy: they
-/// run one at a time, on threads they create, so nothing leaks into others.
-@Suite(.serialized) struct PinningTests {
+/// These tests move threads between CPUs: they run one at a time, on threads
+/// they create, so nothing leaks into other tests.
+@Suite(.serialized) struct AffinityTests {
     final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.value = value } }
 
     @Test func pinnedThreadLandsOnEveryAllowedCPU() throws {
@@ -27,24 +27,5 @@ import Testing
         let missing = (Affinity.onlineCPUs().cpus.max() ?? 0) + 1
         #expect(throws: AffinityError.self) { try Affinity.validate([missing]) }
         #expect(throws: (any Error).self) { try PinnedThread.start(cpu: missing) {} }
-    }
-
-    @Test func fifoIsObtainedOrReported() throws {
-        let result = Box<(String?, SchedulingState, SchedulingState)>((nil, .current(), .current()))
-        try PinnedThread.start(cpu: nil) {
-            let before = SchedulingState.current()
-            let warning = RealtimeScheduling.requestFIFO(priority: 10)
-            let during = SchedulingState.current()
-            try? RealtimeScheduling.restore(before)
-            result.value = (warning, during, SchedulingState.current())
-        }.join()
-        let (warning, during, after) = result.value
-        if let warning {
-            #expect(warning.contains("SCHED_FIFO not obtained"))
-            #expect(during.policy == "SCHED_OTHER")
-        } else {
-            #expect(during == SchedulingState(policy: "SCHED_FIFO", priority: 10))
-        }
-        #expect(after.policy == "SCHED_OTHER", "policy was not restored")
     }
 }

@@ -14,6 +14,11 @@ public struct SystemCallError: Error, CustomStringConvertible, Sendable {
         self.hint = hint
     }
 
+    /// From a raw errno value (a pthread return code, a negated shim result).
+    public init(_ call: String, errno: Int32, hint: String? = nil) {
+        self.init(call, errno: Errno(rawValue: errno), hint: hint)
+    }
+
     public var description: String {
         var line = "\(call) failed: \(errno.description) (errno \(errno.rawValue))"
         if let hint { line += "; \(hint)" }
@@ -23,7 +28,7 @@ public struct SystemCallError: Error, CustomStringConvertible, Sendable {
 
 /// Turns the C shim's "-errno on failure" convention into a thrown error.
 @discardableResult
-func checkShim(_ result: Int32, _ call: @autoclosure () -> String, hint: String? = nil) throws -> Int32 {
+public func checkShim(_ result: Int32, _ call: @autoclosure () -> String, hint: String? = nil) throws -> Int32 {
     guard result >= 0 else {
         throw SystemCallError(call(), errno: Errno(rawValue: -result), hint: hint)
     }
@@ -32,7 +37,7 @@ func checkShim(_ result: Int32, _ call: @autoclosure () -> String, hint: String?
 
 /// Turns a libc "-1 and errno" result into a thrown error.
 @discardableResult
-func checkLibc(_ result: Int32, _ call: @autoclosure () -> String, hint: String? = nil) throws -> Int32 {
+public func checkLibc(_ result: Int32, _ call: @autoclosure () -> String, hint: String? = nil) throws -> Int32 {
     guard result != -1 else {
         throw SystemCallError(call(), errno: Errno.last, hint: hint)
     }
@@ -41,7 +46,7 @@ func checkLibc(_ result: Int32, _ call: @autoclosure () -> String, hint: String?
 
 extension Errno {
     /// The calling thread's errno after a failed libc call.
-    static var last: Errno { Errno(rawValue: Glibc.errno) }
+    public static var last: Errno { Errno(rawValue: Glibc.errno) }
 }
 
 import Glibc

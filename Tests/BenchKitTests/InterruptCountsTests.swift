@@ -1,20 +1,8 @@
+import Foundation
 import Testing
 @testable import BenchKit
 
-@Suite struct CPUSetTests {
-    @Test func parsesKernelLists() throws {
-        #expect(try CPUSet(parsing: "0-3,8,10-11").cpus == [0, 1, 2, 3, 8, 10, 11])
-        #expect(try CPUSet(parsing: " 5 ").cpus == [5])
-        #expect(try CPUSet(parsing: "").isEmpty)
-        #expect(try CPUSet(parsing: "3,1,1").description == "1,3")
-        #expect(CPUSet([0, 1, 2, 5]).description == "0-2,5")
-    }
-
-    @Test(arguments: ["a", "1-", "-1", "3-1", "1,,2", "1-2-3"])
-    func rejectsMalformedLists(_ text: String) {
-        #expect(throws: CPUListError.self) { try CPUSet(parsing: text) }
-    }
-
+@Suite struct InterruptCountsTests {
     @Test func interruptsParse() throws {
         let text = """
                        CPU0       CPU1
@@ -35,5 +23,3 @@ import Testing
         #expect(table.rows.last == ["LOC", "Local timer interrupts", "0", "250000", "252500"])
     }
 }
-
-import Foundation
