@@ -4,6 +4,7 @@ import BenchKit
 import FTQKit
 
 /// `ftq`: the fixed time quantum noise sampler.
+@main
 struct FTQCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ftq",
@@ -108,5 +109,3 @@ struct FTQCommand: ParsableCommand {
 
 extension FTQConfiguration.Mode: ExpressibleByArgument {}
 extension FTQConfiguration.Engine: ExpressibleByArgument {}
-
-FTQCommand.main()
