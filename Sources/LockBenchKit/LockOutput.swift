@@ -108,7 +108,7 @@ public enum LockOutput {
         for (w, total) in result.totalPerWindow.enumerated() {
             let start = Double(w) * widthMs
             let preempted = result.rounds.contains { $0.startMs < start + widthMs && $0.endMs > start }
-            table.append([CSVFormat.number(start), CSVFormat.number(Double(total) * scale)]
+            table.append([CSVFormat.number((start * 1e6).rounded() / 1e6), CSVFormat.number(Double(total) * scale)]
                          + result.windows.map { CSVFormat.number(Double($0[w]) * scale) }
                          + [preempted ? "1" : "0"])
         }

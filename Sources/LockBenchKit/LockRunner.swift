@@ -89,6 +89,46 @@ public enum LockRunner {
                             critical: critical, memory: memories[index], plan: mine)
         }
 
+        let stall = StallBox()
+        var warnings: [String] = []
+        var controller: PreemptionController?
+        var native: NativePreemptor?
+        let watchdog: Watchdog
+        do {
+            watchdog = try Watchdog(timeoutSeconds: configuration.watchdogSeconds, progress: {
+                memories.reduce(UInt64(group.finishedCount)) { $0 &+ $1.status.pointee.acquisitions }
+            }, onStall: { seconds in
+                let text = diagnostic(lockName: L.name, lock: lock, memories: memories, cpus: group.cpus,
+                                      map: map, stalledSeconds: seconds)
+                stall.set(text)
+                group.requestStop()
+            })
+
+            if let spec = configuration.preempt {
+                let schedule = PreemptionSchedule(victims: .rotating(count: spec.victims),
+                                                  period: .nanoseconds(Int64(spec.periodMs * 1e6)),
+                                                  duration: .nanoseconds(Int64(spec.durationMs * 1e6)),
+                                                  initialDelay: .nanoseconds(Int64(spec.periodMs * 1e6)))
+                let started = PreemptionController(map: map, schedule: schedule)
+                try started.start()
+                controller = started
+            }
+            if let spec = configuration.nativePreempt {
+                let distinct = Array(Set(configuration.cpus)).sorted()
+                let victims = Array(distinct.suffix(spec.victims))
+                let started = NativePreemptor(cpus: victims, spec: spec)
+                try started.start()
+                native = started
+            }
+        } catch {
+            controller?.stop()
+            native?.stop()
+            group.requestStop()
+            map.restoreAll()
+            _ = group.join(timeout: .seconds(2))
+            throw error
+        }
+
         // Everyone pinned and ready: one origin for all.
         let readyDeadline = monotonicNanos() + 5_000_000_000
         while gate.arrived < threads && monotonicNanos() < readyDeadline { sleepNanoseconds(200_000) }
@@ -96,36 +136,6 @@ public enum LockRunner {
         let origin = kb_rdtsc()
         plan.origin = origin
         gate.open(origin: origin)
-
-        var warnings: [String] = []
-        var controller: PreemptionController?
-        if let spec = configuration.preempt {
-            let schedule = PreemptionSchedule(victims: .rotating(count: spec.victims),
-                                              period: .nanoseconds(Int64(spec.periodMs * 1e6)),
-                                              duration: .nanoseconds(Int64(spec.durationMs * 1e6)),
-                                              initialDelay: .nanoseconds(Int64(spec.periodMs * 1e6)))
-            let started = PreemptionController(map: map, schedule: schedule)
-            try started.start()
-            controller = started
-        }
-        var native: NativePreemptor?
-        if let spec = configuration.nativePreempt {
-            let distinct = Array(Set(configuration.cpus)).sorted()
-            let victims = Array(distinct.suffix(spec.victims))
-            let started = NativePreemptor(cpus: victims, spec: spec)
-            try started.start()
-            native = started
-        }
-
-        let stall = StallBox()
-        let watchdog = try Watchdog(timeoutSeconds: configuration.watchdogSeconds, progress: {
-            memories.reduce(UInt64(group.finishedCount)) { $0 &+ $1.status.pointee.acquisitions }
-        }, onStall: { seconds in
-            let text = diagnostic(lockName: L.name, lock: lock, memories: memories, cpus: group.cpus,
-                                  map: map, stalledSeconds: seconds)
-            stall.set(text)
-            group.requestStop()
-        })
 
         var lastHook = monotonicNanos()
         var stopSeen: UInt64? = nil
@@ -144,15 +154,26 @@ public enum LockRunner {
         }
         let endTicks = kb_rdtsc()
         watchdog.stop()
-        controller?.stop()
-        native?.stop()
         group.requestStop()
-        map.restoreAll()
-        let joined = group.join(timeout: .nanoseconds(Int64(configuration.joinTimeoutSeconds * 1e9)))
+        // Stopping the controller and restoring vcores take the emulated
+        // kernel's lock; after a stall its holder may never run again, so
+        // these get a bounded wait too (and are abandoned past it).
+        let joinTimeout = Duration.nanoseconds(Int64(configuration.joinTimeoutSeconds * 1e9))
+        let (controllerToStop, nativeToStop) = (controller, native)
+        let stopped = try boundedWait(joinTimeout) {
+            controllerToStop?.stop()
+            nativeToStop?.stop()
+            map.restoreAll()
+        }
+        let joined = stopped && group.join(timeout: joinTimeout)
 
         // Collect (if threads were abandoned they are stuck in lock(): every
         // sample they wrote before is complete).
-        let elapsedTicks = endTicks &- origin
+        // The run ends when the last thread's loop did (or now, if one never returned).
+        let lastEnd = memories.map { memory -> UInt64 in
+            memory.status.pointee.phase == .done ? memory.status.pointee.end.load(ordering: .relaxed) : endTicks
+        }.max() ?? endTicks
+        let elapsedTicks = max(lastEnd, origin + 1) &- origin
         let windowsUsed = max(1, min(windowCapacity, Int((elapsedTicks + windowTicks - 1) / windowTicks)))
         var attempts: [ThreadAttempts] = []
         var violations = 0
@@ -209,6 +230,23 @@ public enum LockRunner {
         return result
     }
 
+    /// Runs `body` on its own thread and waits up to `timeout` for it; false
+    /// (the thread abandoned) if it did not return in time.
+    static func boundedWait(_ timeout: Duration, _ body: @escaping @Sendable () -> Void) throws -> Bool {
+        let done = DoneFlag()
+        let thread = try PinnedThread.start(cpu: nil) {
+            body()
+            done.set()
+        }
+        let deadline = monotonicNanos() + timeout.nanoseconds
+        while !done.isSet {
+            if monotonicNanos() > deadline { return false }
+            sleepNanoseconds(1_000_000)
+        }
+        thread.join()
+        return true
+    }
+
     /// The watchdog's one-line diagnostic: the lock, its holder, its waiters.
     static func diagnostic<L: KernelLock>(lockName: String, lock: L, memories: [ThreadMemory], cpus: [Int32],
                                           map: VcoreMap, stalledSeconds: Double) -> String {
@@ -262,6 +300,12 @@ final class StartGate: @unchecked Sendable {
             sched_yield()
         }
     }
+}
+
+final class DoneFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .releasing) }
+    var isSet: Bool { flag.load(ordering: .acquiring) }
 }
 
 /// The watchdog's diagnostic, handed from its thread to the runner.

@@ -2,6 +2,7 @@
 // thread count) into one run directory, with Table 6.1/6.2 as table.csv.
 
 import BenchKit
+import Platform
 
 /// How an invocation ended, for the tool's exit status.
 public enum SessionOutcome: Sendable, Equatable {
@@ -40,10 +41,25 @@ public enum LockSession {
         for configuration in configurations {
             let name = "\(configuration.lock)-t\(configuration.threads)"
             var hooks = LockRunner.Hooks()
+            // Emulated vcores keep the policy the runner gave them (below the
+            // preemption controller's); other runs follow --fifo.
+            let emulated = configuration.preempt != nil
             hooks.onThreadReady = { thread, cpu in
-                benchRun.prepareMeasurementThread(name: "\(name)/thread\(thread)@cpu\(cpu)")
+                if !emulated { benchRun.prepareMeasurementThread(name: "\(name)/thread\(thread)@cpu\(cpu)") }
             }
-            let result = try LockRunner.run(configuration, clock: benchRun.clock, hooks: hooks)
+            var effective = configuration
+            let result: LockRunResult
+            do {
+                result = try LockRunner.run(effective, clock: benchRun.clock, hooks: hooks)
+            } catch let error as SystemCallError where effective.fifoPriority != nil {
+                benchRun.warn("vcores could not run SCHED_FIFO (\(error)): running them SCHED_OTHER, "
+                              + "so Linux time-slices vcores that share a CPU")
+                effective.fifoPriority = nil
+                result = try LockRunner.run(effective, clock: benchRun.clock, hooks: hooks)
+            }
+            if emulated {
+                benchRun.setParameter("vcore_policy", .string(effective.fifoPriority.map { "SCHED_FIFO \($0)" } ?? "SCHED_OTHER"))
+            }
             for warning in result.warnings { benchRun.warn(warning) }
             let directory = configurations.count == 1
                 ? benchRun.directory

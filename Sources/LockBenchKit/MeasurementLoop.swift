@@ -20,6 +20,8 @@ struct ThreadStatus: ~Copyable {
     let recorded = Atomic<Int>(0)
     /// Critical sections in which the canary was found overwritten.
     let violations = Atomic<Int>(0)
+    /// TSC when the loop ended.
+    let end = Atomic<UInt64>(0)
     init() {}
 
     var phase: ThreadPhase { ThreadPhase(rawValue: word.load(ordering: .relaxed) & 3) ?? .idle }
@@ -117,6 +119,7 @@ func measureAttempts<L: KernelLock>(_ lock: L, node: L.Node, vcore: Vcore, token
             while kb_rdtsc() &- released < plan.delayTicks { kb_pause() }
         }
     }
+    status.pointee.end.store(kb_rdtsc(), ordering: .relaxed)
     status.pointee.recorded.store(recorded, ordering: .relaxed)
     status.pointee.violations.store(violations, ordering: .relaxed)
     status.pointee.word.store(acquisitions << 2 | ThreadPhase.done.rawValue, ordering: .releasing)
