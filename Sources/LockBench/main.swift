@@ -243,14 +243,14 @@ struct UncontendedCommand: ParsableCommand {
         print("lock       " + pad("swift_ns", 9) + pad("c_ns", 9) + pad("swift/c", 9) + pad("swift_ticks", 13) + pad("c_ticks", 9))
         for row in rows where row.variant == "swift" && row.unit == "ns" {
             let c = rows.first { $0.variant == "c" && $0.unit == "ns" && $0.param == row.param }
-            let name = row.param.split(separator: "=").last.map(String.init) ?? row.param
+            let name = row.param.split(separator: " ").first?.split(separator: "=").last.map(String.init) ?? row.param
             let ratio = c.map { fixed(row.statistics.p50 / $0.statistics.p50) } ?? "-"
             let tpn = benchRun.clock.ticksPerNs
             print(name.padding(toLength: 11, withPad: " ", startingAt: 0) + pad(fixed(row.statistics.p50), 9)
                   + pad(c.map { fixed($0.statistics.p50) } ?? "-", 9) + pad(ratio, 9)
                   + pad(fixed(row.statistics.p50 * tpn, 1), 13) + pad(c.map { fixed($0.statistics.p50 * tpn, 1) } ?? "-", 9))
         }
-        print("(p50 over \(trials) trials of \(iterations) acquire+release pairs)")
+        print("(p50 over \(trials) trials of \(iterations) acquire+release pairs, Swift and C in alternating rounds)")
         try benchRun.finish(measurements: rows, complete: !StopRequest.isRequested)
         print(benchRun.directory.path)
         if StopRequest.isRequested { throw ExitCode(130) }
