@@ -1,6 +1,7 @@
 import Platform
 import Foundation
 import Testing
+import Glibc
 
 /// The lockbench command line: bad input exits 64 with one clear line before
 /// measuring; a short run writes a complete run directory.
@@ -107,5 +108,24 @@ import Testing
         let results = parameters?["results"] as? [String: Any]
         let run = results?["mcs-pdrn-t4"] as? [String: Any]
         #expect((run?["preemption_messages"] as? Int ?? 0) > 0, "\(String(describing: run))")
+    }
+
+    @Test func ctrlCStopsPromptlyKeepsDataAndExits130() throws {
+        let dir = ToolRunner.temporaryDirectory()
+        var signalledAt = Date()
+        let result = try ToolRunner.run("lockbench", ["--lock", "ticket", "--threads", "2", "--duration", "60",
+                                                      "--max-attempts", "100000", "--no-mlock", "--out", dir]) { process in
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: dir + "/meta.json"), Date() < deadline { usleep(50_000) }
+            usleep(700_000)
+            signalledAt = Date()
+            kill(process.processIdentifier, SIGINT)
+        }
+        let delay = Date().timeIntervalSince(signalledAt)
+        #expect(delay < 5, "took \(delay) s to stop after Ctrl-C")
+        #expect(result.status == 130, "\(result.stderr)")
+        #expect(try meta(dir)["complete"] as? Bool == false)
+        #expect(FileManager.default.fileExists(atPath: dir + "/attempts.csv"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/throughput.csv"))
     }
 }
