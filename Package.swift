@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "KernelCore", dependencies: ["Platform", "CPlatform"], swiftSettings: hotPathFlags),
         .target(name: "AnalysisKit", dependencies: ["Platform", "BenchKit", "CFFTW"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["Platform", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
-        .target(name: "LockBenchKit", dependencies: ["Platform", "BenchKit", "KernelCore", "CPlatform"],
+        .target(name: "LockBenchKit", dependencies: ["Platform", "BenchKit", "KernelCore", "CPlatform", "CReference"],
                 swiftSettings: hotPathFlags),
 
         // The four tools: thin command-line front ends.
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "Platform", "CPlatform"]),
         .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "BenchKit"]),
         .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "BenchKit"]),
-        .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "BenchKit"]),
+        .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "BenchKit", "CPlatform"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
     ]
 )

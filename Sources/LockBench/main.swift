@@ -1,1 +1,260 @@
-print("not yet built")
+import Platform
+import ArgumentParser
+import BenchKit
+import LockBenchKit
+
+/// `lockbench`: lock acquisition latency and throughput (Akaros lock_test).
+struct LockBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lockbench",
+        abstract: "Measure lock acquisition latency and throughput on pinned threads, with preemption injection (thesis §6.2).",
+        discussion: """
+            `lockbench run` (the default) times every attempt: TSC before it, after acquiring and after
+            releasing. Acquisition latency = acquired - before - timer overhead, in ticks and ns, with the
+            quantiles of thesis Tables 6.1/6.2. `lockbench uncontended` measures each lock's
+            acquire+release on one thread beside the same algorithm in C.
+            """,
+        subcommands: [RunCommand.self, UncontendedCommand.self],
+        defaultSubcommand: RunCommand.self)
+}
+
+/// `lockbench run`: threads contending for one lock.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Contend for a lock and time every attempt (lock_test).",
+        discussion: """
+            Writes attempts.csv (thread,attempt,pre_ticks,acq_ticks,rel_ticks; ticks since the common start),
+            throughput.csv (acquisitions per ms, per thread and total), preemptions.csv (with --preempt),
+            summary.csv, trials.csv and meta.json; with several runs (--sweep, --lock all) each run's files
+            go to <lock>-t<threads>/ and table.csv holds Table 6.1/6.2 (latency quantiles in ticks).
+            Every run checks mutual exclusion (exit 1 if broken); a run without progress for --watchdog-s
+            ends with a diagnostic naming the lock, holder and waiters (exit 70); Ctrl-C exits 130.
+            With --duration each thread records its first --max-attempts attempts; throughput.csv counts
+            every acquisition.
+            """)
+
+    @Option(help: ArgumentHelp("Lock: \(LockName.validNames), or all.", valueName: "name"))
+    var lock = "mcs"
+
+    @Option(help: ArgumentHelp("Threads (emulated vcores), pinned round robin on --cpus (default: one per CPU).", valueName: "n"))
+    var threads: Int?
+
+    @Flag(help: "Run every lock (or the --lock given) at every count of --threads-list; writes table.csv.")
+    var sweep = false
+
+    @Option(name: .customLong("threads-list"), help: ArgumentHelp("Thread counts for --sweep (default: 1 and the CPU count).", valueName: "list"))
+    var threadsList: String?
+
+    @Option(help: ArgumentHelp("Acquisitions per thread (default 100000 unless --duration).", valueName: "n"))
+    var iterations: Int?
+
+    @Option(help: ArgumentHelp("Run length in seconds instead of --iterations.", valueName: "s"))
+    var duration: Double?
+
+    @Option(name: .customLong("max-attempts"), help: ArgumentHelp("With --duration: attempts recorded per thread.", valueName: "n"))
+    var maxAttempts = 1_000_000
+
+    @Option(name: .customLong("hold-ns"), help: "Busy work inside the critical section, ns (TSC-timed).")
+    var holdNs: Double = 0
+
+    @Option(name: .customLong("delay-ns"), help: "Busy work after releasing, before the next attempt, ns.")
+    var delayNs: Double = 0
+
+    @Option(help: ArgumentHelp("CPUs to run on (e.g. 0-3,6; default: every allowed CPU).", valueName: "list"))
+    var cpus: CPUSet?
+
+    @Option(help: ArgumentHelp("Emulated vcores: preempt N vcores every PERIOD_MS for DURATION_MS (thesis: 2 vcores, 10 ms).",
+                               valueName: "N:PERIOD_MS:DURATION_MS"))
+    var preempt: String?
+
+    @Option(name: .customLong("native-preempt"), help: ArgumentHelp("Really preempt the last N CPUs with SCHED_FIFO hogs every PERIOD_MS for DURATION_MS (needs root).",
+                                                                    valueName: "N:PERIOD_MS:DURATION_MS"))
+    var nativePreempt: String?
+
+    @Option(name: .customLong("watchdog-s"), help: "Seconds without an acquisition before the run is ended as stalled.")
+    var watchdogSeconds: Double = 5
+
+    @Option(name: .customLong("window-ms"), help: "Throughput window, ms.")
+    var windowMs: Double = 1
+
+    @OptionGroup var runOptions: RunOptions
+
+    func validate() throws {
+        if lock != "all", LockName(parsing: lock) == nil {
+            throw ValidationError("unknown lock '\(lock)': valid locks are \(LockName.validNames), all")
+        }
+        if let threads { try Validate.positive(threads, option: "--threads") }
+        if iterations != nil, duration != nil { throw ValidationError("give --iterations or --duration, not both") }
+        if let iterations { try Validate.positive(iterations, option: "--iterations") }
+        if let duration { try Validate.positive(duration, option: "--duration") }
+        try Validate.positive(maxAttempts, option: "--max-attempts")
+        guard holdNs >= 0, holdNs.isFinite else { throw ValidationError("--hold-ns must be 0 or more, got \(holdNs)") }
+        guard delayNs >= 0, delayNs.isFinite else { throw ValidationError("--delay-ns must be 0 or more, got \(delayNs)") }
+        try Validate.positive(watchdogSeconds, option: "--watchdog-s")
+        try Validate.positive(windowMs, option: "--window-ms")
+        if let cpus { try Validate.cpus(cpus, option: "--cpus") }
+        if threadsList != nil, !sweep { throw ValidationError("--threads-list needs --sweep") }
+        if sweep, threads != nil { throw ValidationError("give --threads-list with --sweep, not --threads") }
+        let counts = try threadCounts()
+        if preempt != nil, nativePreempt != nil { throw ValidationError("give --preempt or --native-preempt, not both") }
+        if let preempt {
+            let spec = try parse(preempt, option: "--preempt")
+            for count in counts where spec.victims >= count {
+                throw ValidationError("--preempt \(preempt): preempting \(spec.victims) of \(count) vcores leaves none running; use more --threads")
+            }
+        }
+        if let nativePreempt {
+            let spec = try parse(nativePreempt, option: "--native-preempt")
+            let available = Set(try runCPUs()).count
+            guard spec.victims < available else {
+                throw ValidationError("--native-preempt \(nativePreempt): hogging \(spec.victims) of \(available) CPUs leaves none for the run")
+            }
+        }
+    }
+
+    func parse(_ text: String, option: String) throws -> PreemptionSpec {
+        do { return try PreemptionSpec(parsing: text, option: option) } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func runCPUs() throws -> [Int32] {
+        let set = try cpus ?? Affinity.allowedCPUs()
+        return set.cpus.map { Int32($0) }
+    }
+
+    func threadCounts() throws -> [Int] {
+        if let threadsList {
+            let counts = threadsList.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw ValidationError("--threads-list wants positive counts separated by commas (e.g. 1,2,4), got '\(threadsList)'")
+            }
+            return counts.compactMap { $0 }
+        }
+        let cpuCount = (try? runCPUs().count) ?? 1
+        if sweep { return Array(Set([1, cpuCount])).sorted() }
+        return [threads ?? cpuCount]
+    }
+
+    func run() throws {
+        let runCPUs = try runCPUs()
+        let locks = lock == "all" ? LockName.allCases : [LockName(parsing: lock)!]
+        let preemptSpec = try preempt.map { try parse($0, option: "--preempt") }
+        let nativeSpec = try nativePreempt.map { try parse($0, option: "--native-preempt") }
+        let length: LockRunConfiguration.Length = duration.map { .duration(seconds: $0, maxAttempts: maxAttempts) }
+            ?? .iterations(iterations ?? 100_000)
+        var configurations: [LockRunConfiguration] = []
+        for count in try threadCounts() {
+            for name in locks {
+                var configuration = LockRunConfiguration(lock: name, threads: count, length: length, cpus: runCPUs)
+                configuration.holdNs = holdNs
+                configuration.delayNs = delayNs
+                configuration.preempt = preemptSpec
+                configuration.nativePreempt = nativeSpec
+                configuration.watchdogSeconds = watchdogSeconds
+                configuration.windowNs = windowMs * 1e6
+                configurations.append(configuration)
+            }
+        }
+        let benchRun = try BenchRun(tool: "lockbench", options: runOptions, cpus: CPUSet(runCPUs.map(Int.init)), parameters: [
+            "locks": .array(locks.map { .string($0.rawValue) }),
+            "thread_counts": .array(try threadCounts().map { .int(Int64($0)) }),
+            "iterations": iterations.map { .int(Int64($0)) } ?? (duration == nil ? .int(100_000) : .null),
+            "duration_s": duration.map { .double($0) } ?? .null,
+            "hold_ns": .double(holdNs),
+            "delay_ns": .double(delayNs),
+            "preempt": preemptSpec.map { .string($0.description) } ?? .null,
+            "native_preempt": nativeSpec.map { .string($0.description) } ?? .null,
+            "mode": .string(preemptSpec != nil ? "emulated-vcores" : nativeSpec != nil ? "native-preempt" : "pinned"),
+            "watchdog_s": .double(watchdogSeconds),
+            "window_ms": .double(windowMs),
+        ])
+        if preemptSpec == nil, let over = configurations.first(where: \.isOversubscribed) {
+            benchRun.warn("\(over.threads) threads on \(Set(runCPUs).count) CPUs without --preempt: spinning waiters share CPUs with the threads they wait for (lock hand-offs then wait for the scheduler)")
+        }
+        let outcome = try LockSession.run(configurations, benchRun: benchRun)
+        print(benchRun.directory.path)
+        switch outcome {
+        case .complete: break
+        case .interrupted: throw ExitCode(130)
+        case .stalled(let diagnostic):
+            writeStderr("lockbench: error: \(diagnostic)\n")
+            throw ExitCode(70)
+        case .exclusionBroken(let failure):
+            writeStderr("lockbench: error: \(failure)\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `lockbench uncontended`: acquire+release floors, Swift beside C.
+struct UncontendedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uncontended",
+        abstract: "Uncontended acquire+release of every lock on one pinned thread, beside the same algorithms in C (-O2) and one CAS.",
+        discussion: "summary.csv rows: benchmark lock_uncontended, variant swift or c, param lock=NAME (or floor=cas), in ns and ticks.")
+
+    @Option(help: ArgumentHelp("CPU to run on (default: the quietest allowed CPU).", valueName: "n"))
+    var cpu: Int?
+
+    @Option(help: ArgumentHelp("Locks, comma separated (default: all).", valueName: "list"))
+    var locks: String?
+
+    @Option(help: "Timed trials per lock.")
+    var trials = 31
+
+    @Option(help: "Acquire+release pairs per trial.")
+    var iterations = 100_000
+
+    @OptionGroup var runOptions: RunOptions
+
+    func validate() throws {
+        if let cpu { try Validate.cpus([cpu], option: "--cpu") }
+        try Validate.positive(trials, option: "--trials")
+        try Validate.positive(iterations, option: "--iterations")
+        _ = try lockList()
+    }
+
+    func lockList() throws -> [LockName] {
+        guard let locks else { return LockName.allCases }
+        return try locks.split(separator: ",").map { name in
+            guard let lock = LockName(parsing: String(name)) else {
+                throw ValidationError("unknown lock '\(name)': valid locks are \(LockName.validNames)")
+            }
+            return lock
+        }
+    }
+
+    func run() throws {
+        let chosen = try cpu ?? QuietestCPU.pick(from: Affinity.allowedCPUs()) ?? 0
+        let benchRun = try BenchRun(tool: "lockbench", options: runOptions, cpus: [chosen], parameters: [
+            "mode": "uncontended", "trials": .int(Int64(trials)), "iterations": .int(Int64(iterations)),
+        ])
+        try Affinity.pinCurrentThread(to: chosen)
+        benchRun.prepareMeasurementThread(name: "uncontended@cpu\(chosen)")
+        let runner = TrialRunner(clock: benchRun.clock, overheadTicks: benchRun.timerOverhead.minTicks,
+                                 trials: trials, iterations: iterations)
+        let rows = try UncontendedFloors.measure(try lockList(), runner: runner)
+        func pad(_ text: String, _ width: Int) -> String {
+            String(repeating: " ", count: max(0, width - text.count)) + text
+        }
+        func fixed(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+        print("lock       " + pad("swift_ns", 9) + pad("c_ns", 9) + pad("swift/c", 9) + pad("swift_ticks", 13) + pad("c_ticks", 9))
+        for row in rows where row.variant == "swift" && row.unit == "ns" {
+            let c = rows.first { $0.variant == "c" && $0.unit == "ns" && $0.param == row.param }
+            let name = row.param.split(separator: " ").first?.split(separator: "=").last.map(String.init) ?? row.param
+            let ratio = c.map { fixed(row.statistics.p50 / $0.statistics.p50) } ?? "-"
+            let tpn = benchRun.clock.ticksPerNs
+            print(name.padding(toLength: 11, withPad: " ", startingAt: 0) + pad(fixed(row.statistics.p50), 9)
+                  + pad(c.map { fixed($0.statistics.p50) } ?? "-", 9) + pad(ratio, 9)
+                  + pad(fixed(row.statistics.p50 * tpn, 1), 13) + pad(c.map { fixed($0.statistics.p50 * tpn, 1) } ?? "-", 9))
+        }
+        print("(p50 over \(trials) trials of \(iterations) acquire+release pairs, Swift and C in alternating rounds)")
+        try benchRun.finish(measurements: rows, complete: !StopRequest.isRequested)
+        print(benchRun.directory.path)
+        if StopRequest.isRequested { throw ExitCode(130) }
+    }
+}
+
+LockBenchCommand.main()

@@ -1,0 +1,126 @@
+// The measurement loop: Akaros lock_test's, generic over the lock so that it
+// specializes into direct atomics. Nothing in it allocates, counts references,
+// takes another lock, prints or calls through a witness table.
+
+import Platform
+import CPlatform
+import KernelCore
+import Synchronization
+
+/// What a thread is doing now, published for the watchdog.
+enum ThreadPhase: UInt64 {
+    case idle = 0, waiting = 1, holding = 2, done = 3
+}
+
+/// One thread's published state, on its own cache line, written only by it.
+struct ThreadStatus: ~Copyable {
+    /// `acquisitions << 2 | phase`: one relaxed store per transition.
+    let word = Atomic<UInt64>(0)
+    /// Attempts recorded in the sample buffer (set when the loop ends).
+    let recorded = Atomic<Int>(0)
+    /// Critical sections in which the canary was found overwritten.
+    let violations = Atomic<Int>(0)
+    /// TSC when the loop ended.
+    let end = Atomic<UInt64>(0)
+    init() {}
+
+    var phase: ThreadPhase { ThreadPhase(rawValue: word.load(ordering: .relaxed) & 3) ?? .idle }
+    var acquisitions: UInt64 { word.load(ordering: .relaxed) >> 2 }
+}
+
+/// What the critical section updates with plain (non-RMW) loads and stores:
+/// a lost counter update or a foreign canary means the lock let two threads in.
+struct CriticalWords: ~Copyable {
+    let counter = Atomic<UInt64>(0)
+    let canary = Atomic<UInt64>(0)
+    init() {}
+}
+
+/// The loop's parameters, in ticks.
+struct LoopPlan: BitwiseCopyable {
+    /// Sample slots (three UInt64 each: pre, acquired, released).
+    var capacity: Int
+    /// Stop when the buffer is full (iterations mode) or go on counting.
+    var stopWhenFull: Bool
+    /// TSC value after which no new attempt starts (UInt64.max: none).
+    var deadline: UInt64
+    var holdTicks: UInt64
+    var delayTicks: UInt64
+    /// TSC at the common start, and the throughput window width.
+    var origin: UInt64
+    var windowTicks: UInt64
+    var windowCapacity: Int
+}
+
+/// One thread's memory, allocated before the run (pre-faulted, cache-line aligned).
+struct ThreadMemory: @unchecked Sendable {
+    let status: UnsafeMutablePointer<ThreadStatus>
+    /// `capacity * 3` ticks: pre, acquired, released per attempt.
+    let samples: UnsafeMutablePointer<UInt64>
+    /// Acquisitions per window.
+    let windows: UnsafeMutablePointer<UInt32>
+
+    init(plan: LoopPlan) {
+        status = CacheLine.allocate(ThreadStatus())
+        samples = CacheLine.allocate(lines: CacheLine.roundUp(plan.capacity * 3 * 8) / CacheLine.size)
+            .bindMemory(to: UInt64.self, capacity: plan.capacity * 3)
+        windows = CacheLine.allocate(lines: CacheLine.roundUp(plan.windowCapacity * 4) / CacheLine.size)
+            .bindMemory(to: UInt32.self, capacity: plan.windowCapacity)
+    }
+
+    func deallocate() {
+        CacheLine.free(UnsafeMutableRawPointer(status))
+        CacheLine.free(UnsafeMutableRawPointer(samples))
+        CacheLine.free(UnsafeMutableRawPointer(windows))
+    }
+}
+
+/// Runs attempts until the plan says stop, the group asks to stop or Ctrl-C:
+/// for each, TSC before the attempt, after acquiring and after releasing.
+/// Acquisition latency is acquired − pre (minus the timer overhead, later).
+@inline(never)
+func measureAttempts<L: KernelLock>(_ lock: L, node: L.Node, vcore: Vcore, token: UInt64,
+                                    critical: UnsafeMutablePointer<CriticalWords>,
+                                    memory: ThreadMemory, plan: LoopPlan) {
+    let status = memory.status, samples = memory.samples, windows = memory.windows
+    var acquisitions: UInt64 = 0
+    var recorded = 0
+    var violations = 0
+    while !vcore.shouldStop && !kb_stop_requested() {
+        status.pointee.word.store(acquisitions << 2 | ThreadPhase.waiting.rawValue, ordering: .relaxed)
+        let pre = kb_rdtsc_begin()
+        if pre >= plan.deadline { break }
+        lock.lock(node, vcore: vcore.id)
+        let acquired = kb_rdtsc_end()
+        // Critical section: plain load and store of the counter, canary marked and checked.
+        critical.pointee.canary.store(token, ordering: .relaxed)
+        critical.pointee.counter.store(critical.pointee.counter.load(ordering: .relaxed) &+ 1,
+                                       ordering: .relaxed)
+        status.pointee.word.store(acquisitions << 2 | ThreadPhase.holding.rawValue, ordering: .relaxed)
+        if plan.holdTicks > 0 {
+            while kb_rdtsc() &- acquired < plan.holdTicks { kb_pause() }
+        }
+        if critical.pointee.canary.load(ordering: .relaxed) != token { violations &+= 1 }
+        lock.unlock(node, vcore: vcore.id)
+        let released = kb_rdtsc_end()
+        acquisitions &+= 1
+        status.pointee.word.store(acquisitions << 2 | ThreadPhase.idle.rawValue, ordering: .relaxed)
+        let window = Int(truncatingIfNeeded: (acquired &- plan.origin) / plan.windowTicks)
+        windows[min(window, plan.windowCapacity - 1)] &+= 1
+        if recorded < plan.capacity {
+            let slot = samples + recorded &* 3
+            slot[0] = pre
+            slot[1] = acquired
+            slot[2] = released
+            recorded &+= 1
+        }
+        if recorded == plan.capacity && plan.stopWhenFull { break }
+        if plan.delayTicks > 0 {
+            while kb_rdtsc() &- released < plan.delayTicks { kb_pause() }
+        }
+    }
+    status.pointee.end.store(kb_rdtsc(), ordering: .relaxed)
+    status.pointee.recorded.store(recorded, ordering: .relaxed)
+    status.pointee.violations.store(violations, ordering: .relaxed)
+    status.pointee.word.store(acquisitions << 2 | ThreadPhase.done.rawValue, ordering: .releasing)
+}

@@ -1,1 +1,0 @@
-// LockBenchKit: placeholder until its issue lands.

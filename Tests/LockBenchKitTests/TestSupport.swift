@@ -1,0 +1,95 @@
+// Fixtures: test locks (one that never excludes, one never released), the
+// machine's CPUs, a TSC clock, and a check that the machine was quiet.
+
+import Platform
+import CPlatform
+import BenchKit
+import KernelCore
+import Synchronization
+import Testing
+@testable import LockBenchKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every suite here pins threads and times windows on the machine's CPUs:
+/// nested in one serialized suite so none run at once.
+@Suite(.serialized)
+enum LockBenchSuite {}
+
+/// The two CPUs this machine has (or fewer).
+let testCPUs: [Int32] = {
+    var cpus = [Int32](repeating: 0, count: 64)
+    let found = kb_get_affinity(0, &cpus, 64)
+    return found > 0 ? Array(cpus.prefix(min(Int(found), 2))) : [0]
+}()
+
+/// Calibrated once (200 ms).
+let testClock = TSCClock.calibrate(intervalNs: 50_000_000)
+
+/// A "lock" that never excludes anyone: every verb succeeds at once.
+struct BrokenLock: KernelLock {
+    typealias Node = NoNode
+    static var name: String { "broken" }
+    func lock(_ node: NoNode, vcore: VcoreID) {}
+    func unlock(_ node: NoNode, vcore: VcoreID) {}
+    func tryLock(_ node: NoNode, vcore: VcoreID) -> Bool { true }
+    func deallocate() {}
+}
+
+/// A test-and-set lock whose unlock does nothing: the first thread to take
+/// it holds it for ever. It records its holder (as the PDR locks do), and
+/// `abandon()` makes every waiter give up so the test can clean up.
+struct NeverReleasedLock: KernelLock, LockHolderReporting, @unchecked Sendable {
+    typealias Node = NoNode
+    static var name: String { "never-released" }
+    let word = CacheLine.allocate(Atomic<UInt32>(UInt32.max))
+    let abandoned = CacheLine.allocate(Atomic<Bool>(false))
+
+    func lock(_ node: NoNode, vcore: VcoreID) {
+        while !tryLock(node, vcore: vcore) {
+            if abandoned.pointee.load(ordering: .relaxed) { return }
+            kb_pause()
+        }
+    }
+    func unlock(_ node: NoNode, vcore: VcoreID) {}
+    func tryLock(_ node: NoNode, vcore: VcoreID) -> Bool {
+        word.pointee.compareExchange(expected: .max, desired: vcore, ordering: .acquiring).exchanged
+    }
+    /// Lets every waiter return (the test's clean-up; the lock is then broken).
+    func abandon() { abandoned.pointee.store(true, ordering: .relaxed) }
+    var reportedHolder: VcoreID? {
+        let value = word.pointee.load(ordering: .relaxed)
+        return value == .max ? nil : value
+    }
+    func deallocate() {
+        CacheLine.free(UnsafeMutableRawPointer(word))
+        CacheLine.free(UnsafeMutableRawPointer(abandoned))
+    }
+}
+
+/// CPU time (10 ms clock ticks) used by anything but this process while
+/// `body` ran: timing assertions only mean something when it stays small.
+func foreignCPUTicks<R>(_ body: () throws -> R) rethrows -> (result: R, ticks: Int) {
+    func machineBusy() -> Int {
+        guard let file = fopen("/proc/stat", "r") else { return 0 }
+        defer { fclose(file) }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return 0 }
+        let line = String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let fields = line.split(separator: " ").dropFirst().compactMap { Int($0) }
+        guard fields.count >= 8 else { return 0 }
+        return fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
+    }
+    func ours() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let micros = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000
+            + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
+        return micros / 10_000
+    }
+    let (busy0, ours0) = (machineBusy(), ours())
+    let result = try body()
+    let (busy1, ours1) = (machineBusy(), ours())
+    return (result, max(0, (busy1 - busy0) - (ours1 - ours0)))
+}
