@@ -28,6 +28,10 @@ struct MCSPDRNHeader: ~Copyable {
 ///   holder runs, or their predecessor if no holder is advertised or it is
 ///   themselves (the holder advertises its successor just before hand-off).
 /// The advertised holder is an optimization, never needed for correctness.
+/// Because waiters leave a preempted vcore in the middle of the queue alone
+/// while the advertised holder runs, the preemption event reaches a vcore
+/// outside the queue first (`unlock` ends with `VcoreMap.checkEvents`), which
+/// changes to it: the queue empties of preempted vcores without a storm.
 @frozen
 public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
     @usableFromInline let header: UnsafeMutablePointer<MCSPDRNHeader>

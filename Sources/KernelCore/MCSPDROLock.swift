@@ -14,7 +14,11 @@ import Synchronization
 /// Under heavy load with short critical sections the queue refills behind a
 /// preempted vcore faster than changes move it to the tail: a "preemption
 /// storm" of one `changeToVcore` per hand-off (thesis Fig. 6.5). `MCSPDRNLock`
-/// was designed to break it.
+/// was designed to break it. The storm needs a queue long enough that the
+/// in-queue changes outrun the event handler (`VcoreMap.handleEvents`, run
+/// after each unlock); with a handful of emulated vcores the handler often
+/// wins, so here PDRO degrades (1.5-2x PDRN's messages, many stalled
+/// milliseconds) rather than storms.
 ///
 /// A successor reads its predecessor's node after publishing itself, so a
 /// node's memory must outlive the lock's use (garbage there is harmless: at

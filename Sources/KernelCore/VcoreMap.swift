@@ -304,6 +304,7 @@ public struct VcoreMap: @unchecked Sendable {
     /// `vcore` must be below `count` (unchecked: it is on the unlock path).
     @inlinable
     public func checkEvents(_ vcore: VcoreID) {
+        assert(Int(vcore) < count, "VcoreMap.checkEvents: no vcore \(vcore) (count \(count))")
         if slot(vcore).pointee.notifPending.load(ordering: .relaxed) != 0 {
             handleEvents(vcore)
         }
