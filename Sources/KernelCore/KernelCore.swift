@@ -16,9 +16,11 @@ import Platform
 //
 // Emulated vcores (Akaros on Linux):
 //   VcoreMap              per-vcore run state, preemption sequence counter,
-//                         preemption message counter; preempt/restore (the
-//                         kernel), changeToVcore (sys_change_vcore),
-//                         ensureVcoreRuns (parlib's ensure_vcore_runs)
+//                         preemption message counter, per-vcore event
+//                         mailboxes; preempt/restore (the kernel),
+//                         changeToVcore (sys_change_vcore), ensureVcoreRuns
+//                         (parlib's ensure_vcore_runs), checkEvents/
+//                         handleEvents (uth_enable_notifs, handle_vc_preempt)
 //   PreemptionSignal      the thread-directed signal that parks a preempted vcore
 //   VcoreGroup            N pinned kernel threads, one per vcore: start, stop, join
 //   PreemptionController  the kernel preempting vcores on a schedule
@@ -32,6 +34,18 @@ import Platform
 //   tolerates (spurious changes are safe).
 // - A change of vcore moves the target onto the caller's CPU, as Akaros starts
 //   the target on the caller's pcore; `restoreAll` moves every vcore home.
+// - Preemption events (EV_VCORE_PREEMPT): every kernel preemption posts one
+//   to the lowest running vcore's mailbox, every change posts one (about the
+//   caller) to the target's. A PDR unlock ends with `checkEvents`, the
+//   emulated `uth_enable_notifs`: pending events are handled as parlib's
+//   `handle_vc_preempt` does, by a one-way change (EV_CHECK_MSGS, no
+//   preemption message) to a vcore still preempted. This recovery from
+//   outside the lock queue is what lets MCS-PDRN break the storm (§6.2);
+//   without it every change is made by a waiter inside the queue and the
+//   preempted vcores never leave it. Nested PDR locks are not tracked: an
+//   inner unlock may change vcores while an outer lock is held (safe, as
+//   its waiters then change to the holder, but Akaros would wait for the
+//   outermost unlock).
 // - Vcores that share a CPU (more vcores than CPUs) are time-sliced by Linux,
 //   which the vcore map cannot see: a vcore descheduled that way looks
 //   "running". Running the vcores SCHED_FIFO (VcoreGroup's `fifoPriority`) makes

@@ -28,6 +28,10 @@ struct MCSPDRNHeader: ~Copyable {
 ///   holder runs, or their predecessor if no holder is advertised or it is
 ///   themselves (the holder advertises its successor just before hand-off).
 /// The advertised holder is an optimization, never needed for correctness.
+/// Because waiters leave a preempted vcore in the middle of the queue alone
+/// while the advertised holder runs, the preemption event reaches a vcore
+/// outside the queue first (`unlock` ends with `VcoreMap.checkEvents`), which
+/// changes to it: the queue empties of preempted vcores without a storm.
 @frozen
 public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
     @usableFromInline let header: UnsafeMutablePointer<MCSPDRNHeader>
@@ -81,14 +85,26 @@ public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
             header.pointee.lockHolder.store(vcore, ordering: .relaxed)
             return
         }
+        wait(mine, behind: predecessor, vcore: vcore)
+    }
+
+    /// The thesis' lines 23-38: link in behind `predecessor`, then spin on
+    /// our node, reading only lines that stay shared while nothing happens
+    /// (the predecessor's preempted flag, the map's sequence counter). Once
+    /// the predecessor is preempted or any vcore was preempted or changed
+    /// since we started waiting (the counter moved), ensure the advertised
+    /// holder runs, or the predecessor when no holder is advertised or the
+    /// advertised one is us (our predecessor names us just before handing
+    /// over). Out of line, off the fast path.
+    @usableFromInline @inline(never)
+    func wait(_ mine: UnsafeMutableRawPointer, behind predecessor: UnsafeMutableRawPointer, vcore: VcoreID) {
+        let me = QueueNode(raw: mine).storage
         let predecessorVcore = self.vcore(of: predecessor)
         QueueNode(raw: predecessor).storage.pointee.next.store(mine, ordering: .releasing)
         let sequence = map.sequence
         while me.pointee.locked.load(ordering: .acquiring) != 0 {
             if map.isPreempted(predecessorVcore) || map.sequence != sequence {
                 let holder = header.pointee.lockHolder.load(ordering: .relaxed)
-                // No holder advertised, or it is us (our predecessor advertised
-                // us and is about to hand over): the predecessor must run.
                 if holder == Self.noLockHolder || holder == vcore {
                     map.ensureVcoreRuns(predecessorVcore, from: vcore)
                 } else {
@@ -111,30 +127,44 @@ public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
         return true
     }
 
+    /// Hands the lock to the successor (advertising it as holder) or leaves
+    /// the queue empty, then handles any preemption events the vcore
+    /// received meanwhile (the emulated `uth_enable_notifs`; see
+    /// `VcoreMap.checkEvents`): it may change to a preempted vcore and
+    /// return only once it runs again. That change, made outside the queue,
+    /// is how MCS-PDRN gets rid of a preempted vcore without the storm.
     @inlinable
     public func unlock(_ node: NoNode = NoNode(), vcore: VcoreID) {
         let mine = qnode(vcore)
-        let me = QueueNode(raw: mine).storage
-        var successor = me.pointee.next.load(ordering: .acquiring)
-        if successor == nil {
-            if header.pointee.tail.compareExchange(expected: mine, desired: nil,
-                                                   successOrdering: .releasing,
-                                                   failureOrdering: .relaxed).exchanged {
-                // A new holder may have advertised itself between the CAS and
-                // this store; waiters then fall back to their predecessor.
-                header.pointee.lockHolder.store(Self.noLockHolder, ordering: .relaxed)
-                return
-            }
-            let tailVcore = header.pointee.tail.load(ordering: .relaxed).map { self.vcore(of: $0) } ?? vcore
-            repeat {
-                map.ensureVcoreRuns(tailVcore, from: vcore)
-                kb_pause()
-                successor = me.pointee.next.load(ordering: .acquiring)
-            } while successor == nil
+        if let successor = QueueNode(raw: mine).storage.pointee.next.load(ordering: .acquiring) {
+            // Advertise the successor on its behalf; the releasing store below
+            // orders it before the hand-off.
+            header.pointee.lockHolder.store(self.vcore(of: successor), ordering: .relaxed)
+            QueueNode(raw: successor).storage.pointee.locked.store(0, ordering: .releasing)
+        } else if header.pointee.tail.compareExchange(expected: mine, desired: nil,
+                                                      successOrdering: .releasing,
+                                                      failureOrdering: .relaxed).exchanged {
+            // A new holder may have advertised itself between the CAS and
+            // this store; waiters then fall back to their predecessor.
+            header.pointee.lockHolder.store(Self.noLockHolder, ordering: .relaxed)
+        } else {
+            handOffToLinkingSuccessor(mine, vcore: vcore)
+        }
+        map.checkEvents(vcore)
+    }
+
+    /// The thesis' lines 54-61: a successor swapped in but has not linked
+    /// yet; ensure the tail runs (by induction it makes our successor run).
+    @usableFromInline @inline(never)
+    func handOffToLinkingSuccessor(_ mine: UnsafeMutableRawPointer, vcore: VcoreID) {
+        let tailVcore = header.pointee.tail.load(ordering: .relaxed).map { self.vcore(of: $0) } ?? vcore
+        var successor = QueueNode(raw: mine).storage.pointee.next.load(ordering: .acquiring)
+        while successor == nil {
+            map.ensureVcoreRuns(tailVcore, from: vcore)
+            kb_pause()
+            successor = QueueNode(raw: mine).storage.pointee.next.load(ordering: .acquiring)
         }
         guard let next = successor else { return }
-        // Advertise the successor on its behalf; the releasing store below
-        // orders it before the hand-off.
         header.pointee.lockHolder.store(self.vcore(of: next), ordering: .relaxed)
         QueueNode(raw: next).storage.pointee.locked.store(0, ordering: .releasing)
     }

@@ -14,7 +14,11 @@ import Synchronization
 /// Under heavy load with short critical sections the queue refills behind a
 /// preempted vcore faster than changes move it to the tail: a "preemption
 /// storm" of one `changeToVcore` per hand-off (thesis Fig. 6.5). `MCSPDRNLock`
-/// was designed to break it.
+/// was designed to break it. The storm needs a queue long enough that the
+/// in-queue changes outrun the event handler (`VcoreMap.handleEvents`, run
+/// after each unlock); with a handful of emulated vcores the handler often
+/// wins, so here PDRO degrades (1.5-2x PDRN's messages, many stalled
+/// milliseconds) rather than storms.
 ///
 /// A successor reads its predecessor's node after publishing itself, so a
 /// node's memory must outlive the lock's use (garbage there is harmless: at
@@ -43,6 +47,15 @@ public struct MCSPDROLock: KernelLock, @unchecked Sendable {
         // (vcore, next, locked) to whoever swaps after us.
         guard let predecessor = tail.pointee.exchange(node.raw, ordering: .acquiringAndReleasing)
         else { return }
+        wait(node, behind: predecessor, vcore: vcore)
+    }
+
+    /// The thesis' lines 23-29: link in behind `predecessor` and, while
+    /// waiting, make sure it runs (it makes sure its own predecessor runs,
+    /// and so on up to the holder). Out of line, off the fast path.
+    @usableFromInline @inline(never)
+    func wait(_ node: QueueNode, behind predecessor: UnsafeMutableRawPointer, vcore: VcoreID) {
+        let me = node.storage
         let pred = QueueNode(raw: predecessor).storage
         // Read the predecessor's vcore before linking in: once linked, it may
         // unlock and reuse its node at any time.
@@ -63,26 +76,38 @@ public struct MCSPDROLock: KernelLock, @unchecked Sendable {
                                             failureOrdering: .relaxed).exchanged
     }
 
+    /// Hands the lock to the successor (or leaves the queue empty), then
+    /// handles any preemption events the vcore received meanwhile (the
+    /// emulated `uth_enable_notifs`; see `VcoreMap.checkEvents`): it may
+    /// change to a preempted vcore and return only once it runs again.
     @inlinable
     public func unlock(_ node: QueueNode, vcore: VcoreID) {
         let me = node.storage
+        if let successor = me.pointee.next.load(ordering: .acquiring) {
+            // Releasing: hands the critical section's writes to the successor.
+            QueueNode(raw: successor).storage.pointee.locked.store(0, ordering: .releasing)
+        } else if !tail.pointee.compareExchange(expected: node.raw, desired: nil,
+                                                successOrdering: .releasing,
+                                                failureOrdering: .relaxed).exchanged {
+            handOffToLinkingSuccessor(node, vcore: vcore)
+        }
+        map.checkEvents(vcore)
+    }
+
+    /// The thesis' lines 42-47: a successor has swapped in but not linked
+    /// yet. We do not know who it is, but the tail's owner will (by
+    /// induction) make it run, so we ensure the tail runs while we wait.
+    @usableFromInline @inline(never)
+    func handOffToLinkingSuccessor(_ node: QueueNode, vcore: VcoreID) {
+        let me = node.storage
+        // Acquiring: the tail's node fields were published by its exchange.
+        let tailVcore = tail.pointee.load(ordering: .acquiring)
+            .map { QueueNode(raw: $0).storage.pointee.vcore.load(ordering: .relaxed) } ?? vcore
         var successor = me.pointee.next.load(ordering: .acquiring)
-        if successor == nil {
-            if tail.pointee.compareExchange(expected: node.raw, desired: nil,
-                                            successOrdering: .releasing,
-                                            failureOrdering: .relaxed).exchanged {
-                return
-            }
-            // Our successor has swapped in but not linked yet; we do not know
-            // who it is, but the tail's owner will (by induction) make it run.
-            // Acquiring: the tail's node fields were published by its exchange.
-            let tailVcore = tail.pointee.load(ordering: .acquiring)
-                .map { QueueNode(raw: $0).storage.pointee.vcore.load(ordering: .relaxed) } ?? vcore
-            repeat {
-                map.ensureVcoreRuns(tailVcore, from: vcore)
-                kb_pause()
-                successor = me.pointee.next.load(ordering: .acquiring)
-            } while successor == nil
+        while successor == nil {
+            map.ensureVcoreRuns(tailVcore, from: vcore)
+            kb_pause()
+            successor = me.pointee.next.load(ordering: .acquiring)
         }
         guard let next = successor else { return }
         QueueNode(raw: next).storage.pointee.locked.store(0, ordering: .releasing)

@@ -11,7 +11,7 @@ import Synchronization
 ///
 /// A swap would not do: a failed attempt would overwrite the holder's id. The
 /// waiter reads the word (a plain load, as TTAS) and tries the CAS only once
-/// it reads `unlocked`.
+/// it reads `unlocked`. `vcore` must be below `map.count`.
 @frozen
 public struct SpinPDRLock: KernelLock, @unchecked Sendable {
     @usableFromInline let word: UnsafeMutablePointer<Atomic<UInt32>>
@@ -31,15 +31,30 @@ public struct SpinPDRLock: KernelLock, @unchecked Sendable {
 
     @inlinable
     public func lock(_ node: NoNode = NoNode(), vcore: VcoreID) {
+        // Fast path: the lock is free and our CAS takes it, advertising us as
+        // holder in the same atomic step. Acquiring: the critical section
+        // starts after it.
+        if word.pointee.load(ordering: .relaxed) == Self.unlocked,
+           word.pointee.compareExchange(expected: Self.unlocked, desired: vcore,
+                                        successOrdering: .acquiring,
+                                        failureOrdering: .relaxed).exchanged {
+            return
+        }
+        lockContended(vcore: vcore)
+    }
+
+    /// The thesis' loop: while the lock is held, spend the spin making sure
+    /// the holder runs (`ensure_vcore_runs`), then try the CAS again. Out of
+    /// line, so the fast path keeps no registers alive across a call.
+    @usableFromInline @inline(never)
+    func lockContended(vcore: VcoreID) {
         while true {
             var holder = word.pointee.load(ordering: .relaxed)
             while holder != Self.unlocked {
-                // Spin time is spent making sure the holder is not preempted.
                 map.ensureVcoreRuns(holder, from: vcore)
                 kb_pause()
                 holder = word.pointee.load(ordering: .relaxed)
             }
-            // Take the lock and advertise ourselves as holder in one atomic step.
             if word.pointee.compareExchange(expected: Self.unlocked, desired: vcore,
                                             successOrdering: .acquiring,
                                             failureOrdering: .relaxed).exchanged {
@@ -55,9 +70,14 @@ public struct SpinPDRLock: KernelLock, @unchecked Sendable {
                                      failureOrdering: .relaxed).exchanged
     }
 
+    /// Releases the lock, then handles any preemption events the vcore
+    /// received meanwhile (the emulated `uth_enable_notifs`; see
+    /// `VcoreMap.checkEvents`): it may change to a preempted vcore and return
+    /// only once the emulated kernel gives it a core again.
     @inlinable
     public func unlock(_ node: NoNode = NoNode(), vcore: VcoreID) {
         word.pointee.store(Self.unlocked, ordering: .releasing)
+        map.checkEvents(vcore)
     }
 
     /// The holder's vcore id, or nil when free (a snapshot).

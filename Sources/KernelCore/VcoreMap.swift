@@ -30,6 +30,10 @@ struct VcoreSlot: ~Copyable {
     let cpu = Atomic<Int32>(-1)
     /// The CPU the vcore was started on; `restore` puts it back there.
     let homeCPU = Atomic<Int32>(-1)
+    /// Non-zero when the vcore's mailbox holds preemption events (Akaros'
+    /// `notif_pending`); the vcore reads it when it re-enables notifications
+    /// (`checkEvents`, at the end of every PDR unlock).
+    @usableFromInline let notifPending = Atomic<UInt32>(0)
     @usableFromInline init() {}
 }
 
@@ -51,7 +55,12 @@ struct VcoreMapHeader: ~Copyable {
     let preemptions = Atomic<UInt64>(0)
     /// Successful `changeToVcore` calls only.
     let changes = Atomic<UInt64>(0)
-    let pad1 = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+    /// One-way changes made by the preemption-event handler (EV_CHECK_MSGS:
+    /// not preemption messages, as in the thesis' count).
+    let oneWayChanges = Atomic<UInt64>(0)
+    /// Preemption events taken out of mailboxes by handlers.
+    let eventsHandled = Atomic<UInt64>(0)
+    let pad1 = (UInt64(0), UInt64(0))
     @usableFromInline init() {}
 }
 
@@ -89,7 +98,11 @@ public enum ChangeResult: Sendable, Equatable {
 /// - `changeToVcore(_:from:)` is `sys_change_vcore`: the caller gives its core
 ///   to a preempted vcore and is itself preempted;
 /// - `ensureVcoreRuns(_:from:)` is parlib's `ensure_vcore_runs`, what PDR
-///   waiters call while they spin.
+///   waiters call while they spin;
+/// - preemption events go to per-vcore mailboxes; `checkEvents(_:)` (every
+///   PDR unlock) and `handleEvents(_:)` are `uth_enable_notifs` and
+///   `handle_vc_preempt`: a vcore outside every lock changes, one way, to a
+///   vcore still preempted.
 ///
 /// A trivial struct: copies share the same map; free it with `deallocate()`
 /// once no vcore thread runs.
@@ -107,7 +120,10 @@ public struct VcoreMap: @unchecked Sendable {
         precondition(count > 0 && count < Int(UInt32.max), "VcoreMap: bad vcore count \(count)")
         precondition(MemoryLayout<VcoreSlot>.size <= CacheLine.size
                      && MemoryLayout<VcoreMapHeader>.size <= Self.headerLines * CacheLine.size)
-        let memory = CacheLine.allocate(lines: Self.headerLines + count)
+        // Header, one slot line per vcore, then one mailbox per vcore (a bit
+        // per vcore, whole lines each; zero-filled: empty).
+        let memory = CacheLine.allocate(lines: Self.headerLines + count
+                                        + count * Self.mailboxLines(count: count))
         header = memory.bindMemory(to: VcoreMapHeader.self, capacity: 1)
         header.initialize(to: VcoreMapHeader())
         slots = memory + Self.headerLines * CacheLine.size
@@ -116,6 +132,23 @@ public struct VcoreMap: @unchecked Sendable {
                 .initialize(to: VcoreSlot())
         }
         self.count = count
+        // Zero bytes are empty atomics: binding the memory initializes them.
+        let mailboxes = slots + count * CacheLine.size
+        mailboxes.bindMemory(to: Atomic<UInt64>.self,
+                             capacity: count * Self.mailboxLines(count: count) * CacheLine.size / 8)
+    }
+
+    /// 64-bit words in one mailbox (one bit per vcore) and the lines it takes.
+    static func mailboxWords(count: Int) -> Int { (count + 63) / 64 }
+    static func mailboxLines(count: Int) -> Int { CacheLine.roundUp(mailboxWords(count: count) * 8) / CacheLine.size }
+    var mailboxWords: Int { Self.mailboxWords(count: count) }
+
+    /// `vcore`'s mailbox: bit r set means "vcore r was preempted" (an
+    /// EV_VCORE_PREEMPT event) still to be handled. Off the lock paths.
+    func mailbox(_ vcore: VcoreID) -> UnsafeMutablePointer<Atomic<UInt64>> {
+        let lines = Self.mailboxLines(count: count)
+        return (slots + (count + Int(vcore) * lines) * CacheLine.size)
+            .assumingMemoryBound(to: Atomic<UInt64>.self)
     }
 
     /// Frees the map. No vcore thread may run, and none may be parked.
@@ -165,8 +198,21 @@ public struct VcoreMap: @unchecked Sendable {
     /// Original preemptions by the controller.
     public var preemptionCount: UInt64 { header.pointee.preemptions.load(ordering: .relaxed) }
 
-    /// Successful `changeToVcore` calls.
+    /// Successful `changeToVcore` calls (in-chain: the caller expects to resume).
     public var changeCount: UInt64 { header.pointee.changes.load(ordering: .relaxed) }
+
+    /// One-way changes made by vcores handling preemption events (Akaros'
+    /// EV_CHECK_MSGS; not counted in `preemptionMessages`, as in the thesis).
+    public var oneWayChangeCount: UInt64 { header.pointee.oneWayChanges.load(ordering: .relaxed) }
+
+    /// Preemption events vcores have taken out of their mailboxes and handled
+    /// (stale ones included: the target was running again by then).
+    public var eventsHandled: UInt64 { header.pointee.eventsHandled.load(ordering: .relaxed) }
+
+    /// Whether `vcore` has preemption events waiting (its `notif_pending`).
+    public func hasPendingEvents(_ vcore: VcoreID) -> Bool {
+        checkedSlot(vcore).pointee.notifPending.load(ordering: .acquiring) != 0
+    }
 
     /// How often `vcore` was stopped (preempted or changed away from).
     public func stops(_ vcore: VcoreID) -> UInt64 { checkedSlot(vcore).pointee.stops.load(ordering: .relaxed) }
@@ -196,12 +242,23 @@ public struct VcoreMap: @unchecked Sendable {
 
     /// `sys_change_vcore(target, enable_my_notif = false)`: if `target` is
     /// preempted and the caller is not, the target is marked running, moved to
-    /// the caller's CPU and woken, the caller is marked preempted (one preemption message) and parks until
-    /// the controller or another vcore restores it; then the call returns. Only
-    /// one of several racing callers wins; the others see `.targetNotPreempted`.
+    /// the caller's CPU and woken, the caller is marked preempted (one
+    /// preemption message, posted to the target's mailbox as Akaros sends
+    /// EV_VCORE_PREEMPT to the new vcore) and parks until something restores
+    /// it: a vcore changing to it, or the controller giving the core back;
+    /// then the call returns. Only one of several racing callers wins; the
+    /// others see `.targetNotPreempted` (no message, as Akaros' -EBUSY).
     /// Must be called from the vcore thread `caller`.
     @discardableResult
     public func changeToVcore(_ target: VcoreID, from caller: VcoreID) -> ChangeResult {
+        change(to: target, from: caller, oneWay: false)
+    }
+
+    /// Both kinds of change. `oneWay` is `enable_my_notif = true`, what the
+    /// preemption-event handler does: the caller has nothing to resume in a
+    /// lock, so no preemption message is sent (Akaros sends EV_CHECK_MSGS),
+    /// and the caller's undelivered events go to the target with its core.
+    func change(to target: VcoreID, from caller: VcoreID, oneWay: Bool) -> ChangeResult {
         guard Int(target) < count, Int(caller) < count, target != caller else { return .targetNotPreempted }
         let me = slot(caller)
         enterKernel(me)
@@ -221,8 +278,14 @@ public struct VcoreMap: @unchecked Sendable {
             // shares its own CPU. Under the kernel lock: no restore races it.
             move(target, to: me.pointee.cpu.load(ordering: .relaxed))
             me.pointee.stops.wrappingAdd(1, ordering: .relaxed)
-            header.pointee.changes.wrappingAdd(1, ordering: .relaxed)
-            header.pointee.messages.wrappingAdd(1, ordering: .relaxed)
+            if oneWay {
+                transferEvents(from: caller, to: target)
+                header.pointee.oneWayChanges.wrappingAdd(1, ordering: .relaxed)
+            } else {
+                post(preempted: caller, to: target)
+                header.pointee.changes.wrappingAdd(1, ordering: .relaxed)
+                header.pointee.messages.wrappingAdd(1, ordering: .relaxed)
+            }
             result = .changed
         }
         unlockKernel()
@@ -231,6 +294,94 @@ public struct VcoreMap: @unchecked Sendable {
         // Parks if we changed away, or if a preemption signal was deferred.
         Self.parkWhilePreempted(me)
         return result
+    }
+
+    // MARK: Preemption events (parlib's handle_vc_preempt)
+
+    /// The emulated `uth_enable_notifs`: a vcore leaving vcore context (the
+    /// PDR locks call it at the end of `unlock`) handles the preemption events
+    /// waiting in its mailbox. One relaxed load when there are none.
+    /// `vcore` must be below `count` (unchecked: it is on the unlock path).
+    @inlinable
+    public func checkEvents(_ vcore: VcoreID) {
+        assert(Int(vcore) < count, "VcoreMap.checkEvents: no vcore \(vcore) (count \(count))")
+        if slot(vcore).pointee.notifPending.load(ordering: .relaxed) != 0 {
+            handleEvents(vcore)
+        }
+    }
+
+    /// Handles `vcore`'s pending preemption events, as parlib's
+    /// `handle_vc_preempt`: for each vcore r reported preempted, if r is
+    /// still preempted, change to it one way (`change_to_vcore` with
+    /// `enable_my_notif`): r resumes on our core, and we go offline outside
+    /// every lock, taking no place in any queue, until the controller gives
+    /// a core back (or someone changes to us). Stale events (r already
+    /// running) are dropped. Returns once the mailbox is empty or after we
+    /// were changed away and restored.
+    ///
+    /// Every preempted vcore is treated as being in vcore context (inside a
+    /// lock path), where the handler must change to it: an emulated vcore's
+    /// thread is its only uthread, so there is nothing to steal. For a vcore
+    /// preempted outside a lock this changes which vcore stays offline, never
+    /// how many.
+    @inline(never)
+    public func handleEvents(_ vcore: VcoreID) {
+        guard Int(vcore) < count else { return }
+        let me = slot(vcore)
+        let box = mailbox(vcore)
+        while me.pointee.notifPending.exchange(0, ordering: .acquiring) != 0 {
+            for word in 0..<mailboxWords {
+                var events = box[word].exchange(0, ordering: .acquiring)
+                while events != 0 {
+                    let remote = VcoreID(word * 64 + events.trailingZeroBitCount)
+                    events &= events &- 1
+                    header.pointee.eventsHandled.wrappingAdd(1, ordering: .relaxed)
+                    guard remote != vcore, isPreempted(remote) else { continue }
+                    // Put back what we have not handled: a one-way change
+                    // hands our mailbox to the target.
+                    if events != 0 {
+                        box[word].bitwiseOr(events, ordering: .releasing)
+                        me.pointee.notifPending.store(1, ordering: .releasing)
+                        events = 0
+                    }
+                    if change(to: remote, from: vcore, oneWay: true) == .changed { return }
+                }
+            }
+        }
+    }
+
+    /// Posts "`preempted` was preempted" to `recipient`'s mailbox (a bit, so
+    /// duplicates merge, as repeated spammed messages are harmless), then
+    /// raises its `notif_pending`.
+    func post(preempted: VcoreID, to recipient: VcoreID) {
+        let word = Int(preempted) / 64, bit = UInt64(1) << (UInt64(preempted) % 64)
+        mailbox(recipient)[word].bitwiseOr(bit, ordering: .releasing)
+        slot(recipient).pointee.notifPending.store(1, ordering: .releasing)
+    }
+
+    /// EV_CHECK_MSGS: `from`'s undelivered events become `to`'s.
+    func transferEvents(from source: VcoreID, to target: VcoreID) {
+        let (from, to) = (mailbox(source), mailbox(target))
+        var any = false
+        for word in 0..<mailboxWords {
+            let events = from[word].exchange(0, ordering: .acquiring)
+            if events != 0 {
+                to[word].bitwiseOr(events, ordering: .releasing)
+                any = true
+            }
+        }
+        if any { slot(target).pointee.notifPending.store(1, ordering: .releasing) }
+    }
+
+    /// Where the kernel sends a preemption event: the lowest-numbered running
+    /// vcore (Akaros prefers vcore 0 and spams to an online vcore when it is
+    /// not); vcore 0 if none runs (it reads its mailbox when it runs again).
+    func eventRecipient() -> VcoreID {
+        for vcore in 0..<UInt32(count)
+        where slot(vcore).pointee.state.load(ordering: .relaxed) == VcoreState.running.rawValue {
+            return vcore
+        }
+        return 0
     }
 
     // MARK: The emulated kernel's side (the preemption controller)
@@ -266,6 +417,13 @@ public struct VcoreMap: @unchecked Sendable {
             header.pointee.preemptions.wrappingAdd(1, ordering: .relaxed)
             header.pointee.messages.wrappingAdd(1, ordering: .relaxed)
             marked.append((target, tid))
+        }
+        // EV_VCORE_PREEMPT for each victim, to a vcore that still runs.
+        if !marked.isEmpty {
+            let recipient = eventRecipient()
+            for vcore in vcores where Int(vcore) < count && marked.contains(where: { $0.slot == slot(vcore) }) {
+                post(preempted: vcore, to: recipient)
+            }
         }
         unlockKernel()
         // The "IPI": the handler parks the thread (or defers to the end of an
