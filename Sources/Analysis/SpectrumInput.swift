@@ -17,7 +17,7 @@ struct SpectrumInput {
 
     init(run: String, sampleRate: Double?, configHZ: Int?) throws {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: run, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: run, isDirectory: &isDirectory)
         runDirectory = isDirectory.boolValue ? run : (run as NSString).deletingLastPathComponent.nonEmpty ?? "."
         tracePath = isDirectory.boolValue ? run + "/ftq.csv" : run
         let meta = try JSONCoding.readMeta(in: runDirectory)
