@@ -26,11 +26,7 @@ struct FloorsCommand: ParsableCommand {
     @Option(name: .customLong("partner-cpu"), help: ArgumentHelp("CPU of the round-trip partner (default: another allowed CPU; skipped if there is none).", valueName: "n"))
     var partnerCPU: Int?
 
-    @Option(help: "Timed trials per floor.")
-    var trials = 31
-
-    @Option(help: "Operations per trial.")
-    var iterations = 100_000
+    @OptionGroup var trialOptions: TrialOptions
 
     @OptionGroup var runOptions: RunOptions
 
@@ -40,8 +36,6 @@ struct FloorsCommand: ParsableCommand {
             try Validate.cpus([partnerCPU], option: "--partner-cpu")
             if partnerCPU == cpu { throw ValidationError("--partner-cpu must differ from --cpu") }
         }
-        try Validate.positive(trials, option: "--trials")
-        try Validate.positive(iterations, option: "--iterations")
     }
 
     func run() throws {
@@ -49,15 +43,13 @@ struct FloorsCommand: ParsableCommand {
         let cpu = self.cpu ?? QuietestCPU.pick(from: allowed) ?? 0
         let partner = partnerCPU ?? allowed.cpus.last(where: { $0 != cpu })
         let measured = CPUSet([cpu] + (partner.map { [$0] } ?? []))
-        let benchRun = try BenchRun(tool: "ctxbench", options: runOptions, cpus: measured, parameters: [
-            "benchmark": "floors", "trials": .int(Int64(trials)), "iterations": .int(Int64(iterations)),
-        ])
+        let benchRun = try BenchRun(tool: "ctxbench", options: runOptions, cpus: measured,
+                                    parameters: trialOptions.parameters.merging(["benchmark": "floors"]) { $1 })
         if partner == nil { benchRun.warn("only one CPU allowed: the core-to-core round trip is skipped") }
 
         final class Results: @unchecked Sendable { var measurements: [Measurement] = []; var error: (any Error)? }
         let results = Results()
-        let runner = TrialRunner(clock: benchRun.clock, overheadTicks: benchRun.timerOverhead.minTicks,
-                                 trials: trials, iterations: iterations)
+        let runner = trialOptions.runner(clock: benchRun.clock, overheadTicks: benchRun.timerOverhead.minTicks)
         try PinnedThread.start(cpu: cpu) {
             benchRun.prepareMeasurementThread(name: "floors@cpu\(cpu)")
             var timer = TimerReadFloor(), cas = AtomicCASFloor(), syscall = SyscallFloor()

@@ -117,36 +117,4 @@ func pause(_ duration: Duration) {
     sleep(untilNanos: monotonicNanos() + duration.nanoseconds)
 }
 
-/// CPU time (in clock ticks, 10 ms) that something other than this process
-/// used on the machine (other processes, and the host's steal) while `body`
-/// ran: a timing assertion is only meaningful when this stays small.
-func foreignCPUTicks<R>(_ body: () throws -> R) rethrows -> (result: R, ticks: Int) {
-    func machineBusy() -> Int {
-        // cpu user nice system idle iowait irq softirq steal
-        guard let line = firstLine("/proc/stat") else { return 0 }
-        let fields = line.split(separator: " ").dropFirst().compactMap { Int($0) }
-        guard fields.count >= 8 else { return 0 }
-        return fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
-    }
-    func ours() -> Int {
-        // getrusage counts every thread, including those that have exited.
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let micros = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000
-            + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
-        return micros / 10_000   // clock ticks of 10 ms, as /proc/stat counts
-    }
-    let (busy0, ours0) = (machineBusy(), ours())
-    let result = try body()
-    let (busy1, ours1) = (machineBusy(), ours())
-    return (result, max(0, (busy1 - busy0) - (ours1 - ours0)))
-}
 
-private func firstLine(_ path: String) -> String? {
-    guard let file = fopen(path, "r") else { return nil }
-    defer { fclose(file) }
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    guard fgets(&buffer, Int32(buffer.count), file) != nil else { return nil }
-    let bytes = buffer.prefix { $0 != 0 && $0 != UInt8(ascii: "\n") }
-    return String(decoding: bytes, as: UTF8.self)
-}

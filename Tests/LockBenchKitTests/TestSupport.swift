@@ -68,28 +68,3 @@ struct NeverReleasedLock: KernelLock, LockHolderReporting, @unchecked Sendable {
     }
 }
 
-/// CPU time (10 ms clock ticks) used by anything but this process while
-/// `body` ran: timing assertions only mean something when it stays small.
-func foreignCPUTicks<R>(_ body: () throws -> R) rethrows -> (result: R, ticks: Int) {
-    func machineBusy() -> Int {
-        guard let file = fopen("/proc/stat", "r") else { return 0 }
-        defer { fclose(file) }
-        var buffer = [CChar](repeating: 0, count: 4096)
-        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return 0 }
-        let line = String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let fields = line.split(separator: " ").dropFirst().compactMap { Int($0) }
-        guard fields.count >= 8 else { return 0 }
-        return fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
-    }
-    func ours() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let micros = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000
-            + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
-        return micros / 10_000
-    }
-    let (busy0, ours0) = (machineBusy(), ours())
-    let result = try body()
-    let (busy1, ours1) = (machineBusy(), ours())
-    return (result, max(0, (busy1 - busy0) - (ours1 - ours0)))
-}
