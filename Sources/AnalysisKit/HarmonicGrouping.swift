@@ -34,34 +34,59 @@ public struct GroupedPeak: Sendable, Equatable {
 ///
 /// If the fundamental itself was not detected, its lowest detected multiple heads the
 /// family (and, say, 2f and 3f then form separate families).
+///
+/// Known sources first. A line that is a multiple of two fundamentals (1000 Hz is 4×250
+/// and 10×100) belongs to the one with a known cause: frequencies in `knownSourcesHz`
+/// (the timer tick, the measured IRQ rates) claim their multiples before any unexplained
+/// line does, and do so even when their own fundamental line was too weak to detect.
 public enum HarmonicGrouping {
     /// `peaks` (any order) grouped into families, returned in increasing frequency.
-    public static func group(_ peaks: [Peak], binWidthHz: Double) -> [GroupedPeak] {
+    /// `knownSourcesHz`: fundamentals with a known cause, which claim their multiples first.
+    public static func group(_ peaks: [Peak], binWidthHz: Double, knownSourcesHz: [Double] = []) -> [GroupedPeak] {
         let sorted = peaks.sorted { $0.frequencyHz < $1.frequencyHz }
         var result: [GroupedPeak?] = Array(repeating: nil, count: sorted.count)
         let binWidth = max(binWidthHz, 0)
+        for known in knownSourcesHz.sorted() where known > 0 {
+            claimMultiples(of: known, in: sorted, into: &result, binWidth: binWidth, headedBy: nil)
+        }
         for head in sorted.indices where result[head] == nil {
-            let f0 = sorted[head].frequencyHz
-            result[head] = GroupedPeak(peak: sorted[head], fundamentalHz: f0, harmonic: 1)
-            guard f0 > 0 else { continue }
-            var sumNF = f0, sumNN = 1.0, maxN = 1
-            var estimate = f0
-            for j in (head + 1)..<sorted.count where result[j] == nil {
-                let f = sorted[j].frequencyHz
-                let ratio = (f / estimate).rounded()
-                guard ratio >= 2, ratio < Double(Int.max / 2) else { continue }
-                let n = Int(ratio)
-                let tolerance = binWidth * (1 + Double(n) / (2 * Double(maxN)))
-                guard tolerance < estimate / 4 else { continue }
-                if abs(f - Double(n) * estimate) <= tolerance {
-                    result[j] = GroupedPeak(peak: sorted[j], fundamentalHz: f0, harmonic: n)
-                    sumNF += Double(n) * f
-                    sumNN += Double(n * n)
-                    estimate = sumNF / sumNN
-                    maxN = max(maxN, n)
-                }
-            }
+            claimMultiples(of: sorted[head].frequencyHz, in: sorted, into: &result, binWidth: binWidth, headedBy: head)
         }
         return result.compactMap { $0 }
+    }
+
+    /// Puts the unclaimed peaks near multiples of `f0` into its family. With `head`, the
+    /// peak at that index is the fundamental (harmonic 1); without, a peak within a bin
+    /// of `f0` becomes it if there is one.
+    private static func claimMultiples(of f0: Double, in sorted: [Peak], into result: inout [GroupedPeak?],
+                                       binWidth: Double, headedBy head: Int?) {
+        var start = 0
+        if let head {
+            result[head] = GroupedPeak(peak: sorted[head], fundamentalHz: f0, harmonic: 1)
+            start = head + 1
+        } else if let index = sorted.indices.first(where: {
+            result[$0] == nil && abs(sorted[$0].frequencyHz - f0) <= 1.5 * binWidth
+        }) {
+            result[index] = GroupedPeak(peak: sorted[index], fundamentalHz: f0, harmonic: 1)
+            start = index + 1
+        }
+        guard f0 > 0 else { return }
+        var sumNF = f0, sumNN = 1.0, maxN = 1
+        var estimate = f0
+        for j in start..<sorted.count where result[j] == nil {
+            let f = sorted[j].frequencyHz
+            let ratio = (f / estimate).rounded()
+            guard ratio >= 2, ratio < Double(Int.max / 2) else { continue }
+            let n = Int(ratio)
+            let tolerance = binWidth * (1 + Double(n) / (2 * Double(maxN)))
+            guard tolerance < estimate / 4 else { continue }
+            if abs(f - Double(n) * estimate) <= tolerance {
+                result[j] = GroupedPeak(peak: sorted[j], fundamentalHz: f0, harmonic: n)
+                sumNF += Double(n) * f
+                sumNN += Double(n * n)
+                estimate = sumNF / sumNN
+                maxN = max(maxN, n)
+            }
+        }
     }
 }

@@ -58,13 +58,24 @@ public struct PeakFinder: Sendable, Equatable {
     public var expectedFalsePeaks: Double
     /// Peaks below this frequency are ignored (DC and drift). Default: bins 0 excluded only.
     public var minFrequencyHz: Double
+    /// A line's skirt: a local maximum within this many bins of a stronger peak...
+    public var skirtHalfWidthBins: Int
+    /// ...and at least this many dB below it is that line's leakage, not a line of its
+    /// own. Real lines wander (a tick driven by a slightly drifting clock, jitter in the
+    /// source), so their power spreads over a few bins whose ripples are local maxima;
+    /// without this rule a strong tick harmonic at 1500 Hz comes with an "unknown" peak
+    /// at 1499.7 Hz. Two genuine lines closer than this and this unequal are merged.
+    public var skirtRejectionDb: Double
 
     public init(minProminenceDb: Double = 10, floorHalfWidthBins: Int = 32,
-                expectedFalsePeaks: Double = 0.1, minFrequencyHz: Double = 0) {
+                expectedFalsePeaks: Double = 0.1, minFrequencyHz: Double = 0,
+                skirtHalfWidthBins: Int = 5, skirtRejectionDb: Double = 10) {
         self.minProminenceDb = minProminenceDb
         self.floorHalfWidthBins = floorHalfWidthBins
         self.expectedFalsePeaks = expectedFalsePeaks
         self.minFrequencyHz = minFrequencyHz
+        self.skirtHalfWidthBins = skirtHalfWidthBins
+        self.skirtRejectionDb = skirtRejectionDb
     }
 
     /// The threshold, dB, actually applied to a spectrum of `binCount` bins.
@@ -101,7 +112,27 @@ public struct PeakFinder: Sendable, Equatable {
                 }
             }
         }
-        return peaks
+        return withoutSkirts(peaks)
+    }
+
+    /// `peaks` (in increasing frequency) less those that are skirts of a stronger
+    /// neighbour (see `skirtRejectionDb`).
+    func withoutSkirts(_ peaks: [Peak]) -> [Peak] {
+        guard skirtHalfWidthBins > 0 else { return peaks }
+        let ratio = pow(10, skirtRejectionDb / 10)
+        return peaks.indices.filter { i in
+            var j = i - 1
+            while j >= 0, peaks[i].bin - peaks[j].bin <= skirtHalfWidthBins {
+                if peaks[j].power >= ratio * peaks[i].power { return false }
+                j -= 1
+            }
+            j = i + 1
+            while j < peaks.count, peaks[j].bin - peaks[i].bin <= skirtHalfWidthBins {
+                if peaks[j].power >= ratio * peaks[i].power { return false }
+                j += 1
+            }
+            return true
+        }.map { peaks[$0] }
     }
 }
 

@@ -83,6 +83,12 @@ public struct PeakLabeler: Sendable, Equatable {
         return (best, true)
     }
 
+    /// Frequencies with a known cause: the tick rate and every IRQ rate, for
+    /// `HarmonicGrouping` to give their multiples to them first.
+    public var knownSourcesHz: [Double] {
+        (timerHZ.map { [Double($0.hz)] } ?? []) + irqRates.map(\.ratePerSecond).filter { $0 > 0 }
+    }
+
     /// Labels of grouped peaks (see the type's documentation).
     public func label(_ grouped: [GroupedPeak], binWidthHz: Double) -> [LabelledPeak] {
         var direct: [Double: String] = [:]  // fundamental frequency -> its label

@@ -60,8 +60,10 @@ public struct SpectrumAnalysis: Sendable {
     public func analyze(_ series: FTQThreadSeries, configHZ: Int?, interrupts: InterruptDeltas?) -> ThreadAnalysis {
         let spectrum = spectrum(of: series.work, sampleRateHz: series.sampleRateHz)
         let rates = interrupts?.rates(cpu: series.cpu, durationSeconds: series.durationSeconds) ?? []
-        let grouped = HarmonicGrouping.group(peakFinder.peaks(in: spectrum), binWidthHz: spectrum.binWidthHz)
-        let labelled = PeakLabeler(configHZ: configHZ, irqRates: rates).label(grouped, binWidthHz: spectrum.binWidthHz)
+        let labeler = PeakLabeler(configHZ: configHZ, irqRates: rates)
+        let grouped = HarmonicGrouping.group(peakFinder.peaks(in: spectrum), binWidthHz: spectrum.binWidthHz,
+                                             knownSourcesHz: labeler.knownSourcesHz)
+        let labelled = labeler.label(grouped, binWidthHz: spectrum.binWidthHz)
         return ThreadAnalysis(
             thread: series.thread, cpu: series.cpu, spectrum: spectrum,
             zooms: zoomsHz.map { ($0, spectrum.zoomed(toHz: $0)) },

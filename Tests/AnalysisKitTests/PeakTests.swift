@@ -81,4 +81,41 @@ struct PeakTests {
         #expect(grouped.map(\.peak.frequencyHz) == frequencies.sorted())
         #expect(grouped.first { $0.peak.frequencyHz == 750.1 }?.harmonic == 3)
     }
+
+    @Test("grouping: a known source claims the multiples it shares with an unexplained line")
+    func knownSourcesFirst() {
+        func peak(_ f: Double) -> Peak { Peak(bin: Int(f * 10), frequencyHz: f, power: 1, localFloor: 0.01, prominenceDb: 20) }
+        // A 100 Hz comb and the 250 Hz tick: 500, 1000 and 1500 are multiples of both.
+        let frequencies: [Double] = [100, 200, 250, 300, 400, 500, 600, 750, 1000, 1500]
+        func family(_ grouped: [GroupedPeak], _ f: Double) -> Double? {
+            grouped.first { $0.peak.frequencyHz == f }?.fundamentalHz
+        }
+        let plain = HarmonicGrouping.group(frequencies.map(peak), binWidthHz: 0.1)
+        #expect(family(plain, 500) == 100, "without knowledge the lowest fundamental wins")
+        let known = HarmonicGrouping.group(frequencies.map(peak), binWidthHz: 0.1, knownSourcesHz: [250])
+        for f in [250.0, 500, 750, 1000, 1500] { #expect(family(known, f) == 250, "\(f) Hz") }
+        for f in [100.0, 200, 300, 400, 600] { #expect(family(known, f) == 100, "\(f) Hz") }
+        #expect(known.first { $0.peak.frequencyHz == 1500 }?.harmonic == 6)
+        // The tick's own line missing: its multiples still form its family.
+        let weak = HarmonicGrouping.group([500.0, 750, 1000].map(peak), binWidthHz: 0.1, knownSourcesHz: [250])
+        #expect(weak.allSatisfy { $0.fundamentalHz == 250 })
+        #expect(weak.map(\.harmonic) == [2, 3, 4])
+    }
+
+    @Test("a strong line's skirt is not reported as a line of its own; equal neighbours are")
+    func skirts() {
+        func peak(_ bin: Int, _ power: Double) -> Peak {
+            Peak(bin: bin, frequencyHz: Double(bin) / 10, power: power, localFloor: 1, prominenceDb: 10 * log10(power))
+        }
+        let finder = PeakFinder()
+        // 1500 Hz at 1e5, a ripple 3 bins below at 600 (22 dB down), a lone line far away.
+        let kept = finder.withoutSkirts([peak(14997, 600), peak(15000, 100_000), peak(26000, 800)])
+        #expect(kept.map(\.bin) == [15000, 26000])
+        // Two lines of similar power 3 bins apart are both lines.
+        #expect(finder.withoutSkirts([peak(100, 900), peak(103, 1000)]).count == 2)
+        // Switched off, nothing is removed.
+        var off = PeakFinder()
+        off.skirtHalfWidthBins = 0
+        #expect(off.withoutSkirts([peak(14997, 600), peak(15000, 100_000)]).count == 2)
+    }
 }
