@@ -16,6 +16,8 @@ public final class BenchRun: Sendable {
     public let timerOverhead: TimerOverhead
     public let options: RunOptions
     private let meta: Mutex<RunMetadata>
+    /// /proc/stat when measuring began, for the CPU time accounting of meta.json.
+    private let cpuTimesAtStart: CPUTimes
 
     /// Prepares a run on `cpus` and writes an initial meta.json marked
     /// incomplete, so even a run killed with SIGKILL leaves its stamp.
@@ -62,6 +64,7 @@ public final class BenchRun: Sendable {
             schedulingRequested: options.fifo ? "SCHED_FIFO \(options.priority)" : "SCHED_OTHER",
             schedulingObtained: [:], memoryLocked: locked, parameters: parameters,
             warnings: [], complete: false))
+        cpuTimesAtStart = CPUTimes.read()
         for warning in warnings { warn(warning) }
         try directory.write(meta.withLock { $0 })
     }
@@ -98,7 +101,13 @@ public final class BenchRun: Sendable {
             try directory.write(Measurement.trialsTable(measurements), as: "trials.csv")
         }
         if !complete { warn("run interrupted: results cover only what was collected before the stop") }
+        let cpus = meta.withLock { $0.environment.cpus }
+        let spent = cpuTimesAtStart.millisecondsUntil(CPUTimes.read(), cpus: cpus)
+        for (cpu, times) in spent.sorted(by: { $0.key < $1.key }) where (times["steal"] ?? 0) > 0 {
+            warn("the hypervisor took \(CSVFormat.number(times["steal"] ?? 0)) ms of CPU \(cpu) during the run (steal): noise /proc/interrupts does not show")
+        }
         let final = meta.withLock { meta in
+            meta.cpuTimeDuringRunMs = spent
             meta.endTime = Date()
             meta.complete = complete
             return meta

@@ -20,6 +20,10 @@ public struct RunMetadata: Sendable {
     public var schedulingRequested: String
     public var schedulingObtained: [String: SchedulingState]
     public var memoryLocked: Bool
+    /// Per measured CPU, milliseconds of user, system, idle, irq, softirq and
+    /// steal time from the start of measuring to the end (/proc/stat); null
+    /// until the run finishes.
+    public var cpuTimeDuringRunMs: [String: [String: Double]]? = nil
     /// The tool's own parameters (quantum, lock, thread counts, ...).
     public var parameters: [String: JSONValue]
     public var warnings: [String]
@@ -39,8 +43,8 @@ public struct RunMetadata: Sendable {
             case tool, version, git_commit, command_line, start_time_utc, end_time_utc, host,
                  kernel_release, cpu_model, cpus, smt_siblings, tsc, clocksource, isolcpus,
                  cpus_isolated, nohz_full, rcu_nocbs, config_hz, config_source, cpufreq_governor,
-                 cstates, irqs_on_measured_cpus, scheduling, memory_locked, parameters, warnings,
-                 complete
+                 cstates, irqs_on_measured_cpus, scheduling, memory_locked, cpu_time_during_run_ms,
+                 parameters, warnings, complete
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -87,6 +91,7 @@ public struct RunMetadata: Sendable {
                               ["policy": .string($0.policy), "priority": .int(Int64($0.priority))]
                           })], forKey: .scheduling)
             try c.encode(meta.memoryLocked, forKey: .memory_locked)
+            try c.encode(meta.cpuTimeDuringRunMs, forKey: .cpu_time_during_run_ms)
             try c.encode(meta.parameters, forKey: .parameters)
             try c.encode(meta.warnings, forKey: .warnings)
             try c.encode(meta.complete, forKey: .complete)
@@ -98,8 +103,8 @@ public struct RunMetadata: Sendable {
         "tool", "version", "git_commit", "command_line", "start_time_utc", "end_time_utc", "host",
         "kernel_release", "cpu_model", "cpus", "smt_siblings", "tsc", "clocksource", "isolcpus",
         "cpus_isolated", "nohz_full", "rcu_nocbs", "config_hz", "config_source", "cpufreq_governor",
-        "cstates", "irqs_on_measured_cpus", "scheduling", "memory_locked", "parameters", "warnings",
-        "complete",
+        "cstates", "irqs_on_measured_cpus", "scheduling", "memory_locked", "cpu_time_during_run_ms",
+        "parameters", "warnings", "complete",
     ]
 }
 

@@ -81,6 +81,9 @@ import Testing
         }
         #expect((tsc["frequency_hz"] as? Double ?? 0) > 1e8)
         #expect((meta["parameters"] as? [String: Any])?["quantum_us"] as? Int == 100)
+        let times = try #require((meta["cpu_time_during_run_ms"] as? [String: Any])?["0"] as? [String: Double])
+        #expect(Set(times.keys) == ["user", "system", "idle", "irq", "softirq", "steal"])
+        #expect(times.values.allSatisfy { $0 >= 0 })
         // Unknown values are null, and each null has its reason among the warnings.
         let warnings = try #require(meta["warnings"] as? [String])
         if meta["config_hz"] is NSNull { #expect(warnings.contains { $0.contains("CONFIG_HZ") }) }
