@@ -21,16 +21,18 @@ enum SpectrumReport {
         if strongest.isEmpty { lines.append("  no peaks above the noise") }
         for (fundamental, members) in strongest {
             let base = members.first { $0.harmonic == 1 } ?? members[0]
-            let family = members.count == 1 ? "" : " and \(members.count - 1) harmonics up to \(members.map(\.harmonic).max() ?? 1)×"
+            let harmonics = Set(members.map(\.harmonic)).subtracting([1])
+            let family = harmonics.isEmpty ? "" : " and \(harmonics.count) harmonics up to \(harmonics.max() ?? 1)×"
             lines.append("  peak \(format(fundamental)) Hz\(family), +\(format(base.peak.prominenceDb)) dB: \(base.label)")
         }
         return lines.joined(separator: "\n")
     }
 
+    /// Whole numbers from 100 up, otherwise three significant digits (0.0167 Hz stays visible).
     static func format(_ value: Double) -> String {
         guard value.isFinite else { return "n/a" }
-        return value.rounded() == value || abs(value) >= 100 ? String(Int64(value.rounded()))
-                                                            : String(Double(Int64(value * 10)) / 10)
+        if value.rounded() == value || abs(value) >= 100 { return String(Int64(value.rounded())) }
+        return String(format: "%.3g", value)
     }
 
     static func percent(_ ratio: Double) -> String {

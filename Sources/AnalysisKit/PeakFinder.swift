@@ -65,6 +65,8 @@ public struct PeakFinder: Sendable, Equatable {
     /// source), so their power spreads over a few bins whose ripples are local maxima;
     /// without this rule a strong tick harmonic at 1500 Hz comes with an "unknown" peak
     /// at 1499.7 Hz. Two genuine lines closer than this and this unequal are merged.
+    /// In long runs (fine bins) the window widens to the clocks' disagreement,
+    /// `HarmonicGrouping.clockTolerance` of the frequency, if that is more bins.
     public var skirtRejectionDb: Double
 
     public init(minProminenceDb: Double = 10, floorHalfWidthBins: Int = 32,
@@ -121,13 +123,16 @@ public struct PeakFinder: Sendable, Equatable {
         guard skirtHalfWidthBins > 0 else { return peaks }
         let ratio = pow(10, skirtRejectionDb / 10)
         return peaks.indices.filter { i in
+            let binWidth = peaks[i].bin > 0 ? peaks[i].frequencyHz / Double(peaks[i].bin) : 0
+            let wander = binWidth > 0 ? Int(HarmonicGrouping.clockTolerance * peaks[i].frequencyHz / binWidth) : 0
+            let halfWidth = max(skirtHalfWidthBins, wander)
             var j = i - 1
-            while j >= 0, peaks[i].bin - peaks[j].bin <= skirtHalfWidthBins {
+            while j >= 0, peaks[i].bin - peaks[j].bin <= halfWidth {
                 if peaks[j].power >= ratio * peaks[i].power { return false }
                 j -= 1
             }
             j = i + 1
-            while j < peaks.count, peaks[j].bin - peaks[i].bin <= skirtHalfWidthBins {
+            while j < peaks.count, peaks[j].bin - peaks[i].bin <= halfWidth {
                 if peaks[j].power >= ratio * peaks[i].power { return false }
                 j += 1
             }

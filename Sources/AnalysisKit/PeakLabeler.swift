@@ -112,7 +112,7 @@ public struct PeakLabeler: Sendable, Equatable {
         var labels: [String] = []
         if let (hz, inferred) = timerHZ {
             let multiple = (f / Double(hz)).rounded()
-            if multiple >= 1, abs(f - multiple * Double(hz)) <= 1.5 * binWidthHz + 1e-4 * f {
+            if multiple >= 1, abs(f - multiple * Double(hz)) <= 1.5 * binWidthHz + HarmonicGrouping.clockTolerance * f {
                 let source = inferred ? "CONFIG_HZ=\(hz) inferred from LOC rate" : "CONFIG_HZ=\(hz)"
                 labels.append(multiple == 1 ? "timer tick (\(source))"
                                             : "timer tick harmonic \(Int(multiple))×\(hz) Hz (\(source))")
