@@ -1,3 +1,4 @@
+import Foundation
 /// Which IRQs may be delivered to which CPUs (/proc/irq/N/effective_affinity_list,
 /// falling back to smp_affinity_list): an IRQ routed to a measured CPU is noise
 /// the user can move away with /proc/irq/N/smp_affinity.
@@ -13,7 +14,7 @@ public enum IRQAffinity {
         let names = (try? InterruptCounts.read()).map { counts in
             Dictionary(counts.lines.map { ($0.irq, $0.description) }, uniquingKeysWith: { first, _ in first })
         } ?? [:]
-        guard let entries = try? FileSystem.directoryEntries("/proc/irq") else { return [] }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/irq") else { return [] }
         var routes: [Route] = []
         for irq in entries.compactMap(Int.init).sorted() {
             let base = "/proc/irq/\(irq)/"
@@ -29,10 +30,3 @@ public enum IRQAffinity {
 }
 
 import Platform
-import Foundation
-
-enum FileSystem {
-    static func directoryEntries(_ path: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: path)
-    }
-}
