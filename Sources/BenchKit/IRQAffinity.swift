@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 /// Which IRQs may be delivered to which CPUs (/proc/irq/N/effective_affinity_list,
 /// falling back to smp_affinity_list): an IRQ routed to a measured CPU is noise
 /// the user can move away with /proc/irq/N/smp_affinity.
@@ -29,4 +30,3 @@ public enum IRQAffinity {
     }
 }
 
-import Platform
