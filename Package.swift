@@ -47,7 +47,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .target(name: "KernelCore", dependencies: ["Platform", "CPlatform"], swiftSettings: hotPathFlags),
-        .target(name: "AnalysisKit", dependencies: ["Platform", "BenchKit", "CFFTW"], swiftSettings: hotPathFlags),
+        .target(name: "AnalysisKit", dependencies: ["BenchKit", "CFFTW"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["Platform", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
         .target(name: "LockBenchKit", dependencies: ["Platform", "BenchKit", "KernelCore", "CPlatform", "CReference"],
                 swiftSettings: hotPathFlags),
@@ -57,7 +57,7 @@ let package = Package(
             "Platform", "FTQKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "Analysis", dependencies: [
-            "Platform", "AnalysisKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "AnalysisKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LockBench", dependencies: [
             "Platform", "LockBenchKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),

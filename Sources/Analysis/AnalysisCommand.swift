@@ -1,4 +1,3 @@
-import Platform
 import ArgumentParser
 
 /// `analysis`: turns kbench runs into spectra, reports and CI verdicts.

@@ -1,4 +1,3 @@
-import Platform
 import AnalysisKit
 import BenchKit
 import Foundation

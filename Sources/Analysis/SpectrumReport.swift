@@ -1,6 +1,6 @@
-import Platform
 import AnalysisKit
 import BenchKit
+import Foundation
 
 /// The few lines `analysis spectrum` prints per thread: the noise summary and
 /// the strongest peak families.
@@ -46,5 +46,3 @@ enum SpectrumReport {
         return "\(Double(Int64(mantissa * 100)) / 100)e\(exponent)"
     }
 }
-
-import Foundation

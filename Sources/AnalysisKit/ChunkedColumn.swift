@@ -1,4 +1,3 @@
-import Platform
 /// An append-only column stored in fixed 64 Ki-element chunks, turned into an exact-size
 /// array at the end.
 ///

@@ -1,4 +1,3 @@
-import Platform
 import CFFTW
 import Synchronization
 

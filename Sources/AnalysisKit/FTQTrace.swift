@@ -1,4 +1,3 @@
-import Platform
 /// One sampler thread's series from an FTQ trace (`ftq.csv`).
 ///
 /// `work[i]` is the number of work units done in quantum `i`; quanta that were missed

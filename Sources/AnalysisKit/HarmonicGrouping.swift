@@ -1,4 +1,3 @@
-import Platform
 /// A peak with its place in a harmonic family.
 public struct GroupedPeak: Sendable, Equatable {
     public var peak: Peak

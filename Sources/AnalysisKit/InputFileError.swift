@@ -1,4 +1,3 @@
-import Platform
 /// A problem with an input file (an FTQ trace, `interrupts.csv`), reported as one line
 /// that names the file and, when there is one, the line: `ftq.csv:17: column 'work':
 /// 'abc' is not a number`. The `analysis` tool prints `description` and exits non-zero.

@@ -1,4 +1,3 @@
-import Platform
 import Foundation
 
 /// One `/proc/interrupts` line's count on one CPU, before and after a run.

@@ -1,4 +1,3 @@
-import Platform
 /// Medians without sorting: Hoare's selection on a scratch copy, O(n) on average.
 /// Spectra have millions of bins and the peak finder takes a median per candidate, so
 /// an O(n log n) sort would dominate the analysis.

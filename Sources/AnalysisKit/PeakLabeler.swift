@@ -1,4 +1,3 @@
-import Platform
 import BenchKit
 /// A peak with its family and its likely source: a row of `peaks.csv`.
 public struct LabelledPeak: Sendable, Equatable {

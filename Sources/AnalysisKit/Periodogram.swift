@@ -1,4 +1,3 @@
-import Platform
 extension Spectrum {
     /// The periodogram of `series`: exactly `scipy.signal.periodogram(x, fs,
     /// window='boxcar', detrend='constant', scaling='density')`.

@@ -1,4 +1,3 @@
-import Platform
 /// The check that a thread's quanta all have one length (the "mixed quantum lengths"
 /// error), robust to the way an FTQ loop with absolute deadlines records time.
 ///

@@ -1,4 +1,3 @@
-import Platform
 import BenchKit
 /// How a spectrum was estimated. Both follow scipy exactly (see `Spectrum.periodogram`
 /// and `Spectrum.welch`) so anyone can check kbench's numbers with two lines of Python.

@@ -1,4 +1,3 @@
-import Platform
 import BenchKit
 
 /// Writes what `analysis spectrum` computed into a run directory:

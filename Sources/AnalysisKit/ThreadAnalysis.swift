@@ -1,4 +1,3 @@
-import Platform
 import BenchKit
 /// Everything `analysis spectrum` reports for one sampler thread.
 public struct ThreadAnalysis: Sendable {

@@ -1,4 +1,3 @@
-import Platform
 /// Reads an FTQ trace, `ftq.csv`: header `thread,cpu,quantum,start_ns,work` (columns
 /// found by name, in any order, extra columns ignored), one row per quantum.
 ///

@@ -1,5 +1,5 @@
-import Platform
 import CCpupower
+import Glibc
 
 /// Frequency scaling and idle states through libcpupower: a governor that
 /// changes the clock or a deep C-state on an idle sibling changes what a
@@ -41,5 +41,3 @@ public enum CPUPower {
         }
     }
 }
-
-import Glibc

@@ -1,4 +1,3 @@
-import Platform
 import SystemPackage
 
 /// How kbench formats CSV cells: numbers in their shortest exact form (whole

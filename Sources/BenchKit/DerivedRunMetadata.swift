@@ -1,4 +1,3 @@
-import Platform
 import Foundation
 
 /// meta.json for a tool that computes from earlier runs rather than measuring

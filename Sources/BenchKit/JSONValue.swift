@@ -1,4 +1,3 @@
-import Platform
 /// A JSON value, for the parts of meta.json whose shape belongs to a tool
 /// (its parameters) rather than to BenchKit.
 public enum JSONValue: Codable, Equatable, Sendable, ExpressibleByStringLiteral,

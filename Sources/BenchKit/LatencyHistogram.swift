@@ -1,4 +1,3 @@
-import Platform
 import Histogram
 
 /// A histogram for runs too long to keep every sample (hours of lock

@@ -1,4 +1,3 @@
-import Platform
 /// What a benchmark measured: one metric of one variant, with the raw samples
 /// kept so the gate can test significance rather than compare two numbers.
 ///

@@ -1,4 +1,3 @@
-import Platform
 import Foundation
 
 /// meta.json: the environment stamp of a run, written at the start (marked

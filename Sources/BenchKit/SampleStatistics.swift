@@ -1,4 +1,3 @@
-import Platform
 /// Summary statistics of raw samples with exact quantiles.
 ///
 /// Quantiles interpolate linearly between order statistics (Hyndman & Fan

@@ -1,4 +1,5 @@
 import Platform
+import ArgumentParser
 /// A benchmark that measures the cost of one operation by timing a batch of
 /// them: it only says what it measures and runs a batch; `TrialRunner` owns the
 /// warm-up, the trials, the statistics and the output row.
@@ -77,5 +78,3 @@ public struct TrialOptions: ParsableArguments, Sendable {
         ["trials": .int(Int64(trials)), "iterations": .int(Int64(iterations))]
     }
 }
-
-import ArgumentParser

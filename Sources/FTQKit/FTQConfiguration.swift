@@ -1,4 +1,3 @@
-import Platform
 /// What one FTQ or FWQ run measures.
 public struct FTQConfiguration: Sendable {
     public enum Mode: String, Sendable, CaseIterable {

@@ -1,4 +1,3 @@
-import Platform
 import CPlatform
 
 /// The fixed-time-quantum loop, alone in its function so that its machine code

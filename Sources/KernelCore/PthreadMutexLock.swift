@@ -1,7 +1,7 @@
 // PthreadMutexLock: glibc's pthread_mutex_t, the baseline every OS ships.
 
-#if canImport(Glibc)
 import Platform
+#if canImport(Glibc)
 import Glibc
 #endif
 

@@ -1,4 +1,3 @@
-import Platform
 import ArgumentParser
 import BenchKit
 import LockBenchKit

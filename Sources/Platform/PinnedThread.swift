@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import CPlatform
 
 /// A kernel thread that is pinned to one CPU (and optionally raised to
 /// SCHED_FIFO) before its body runs. `start` returns only once the thread has
@@ -71,5 +72,3 @@ public final class PinnedThread: @unchecked Sendable {
 public enum Threads {
     public static func currentTID() -> Int32 { kb_gettid() }
 }
-
-import CPlatform

@@ -1,5 +1,6 @@
 import CPlatform
 import SystemPackage
+import Glibc
 
 /// A failed system call, printed as one line that names the call, the errno and,
 /// where we know it, what the user can do about it.
@@ -48,5 +49,3 @@ extension Errno {
     /// The calling thread's errno after a failed libc call.
     public static var last: Errno { Errno(rawValue: Glibc.errno) }
 }
-
-import Glibc

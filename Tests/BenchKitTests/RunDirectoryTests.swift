@@ -1,4 +1,3 @@
-import Platform
 import Foundation
 import SystemPackage
 import Testing
@@ -48,7 +47,7 @@ import Testing
 
     @Test func unwritableOutputDirectoryIsRefused() throws {
         let dir = temporaryDirectory()
-        FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+        #expect(FileManager.default.createFile(atPath: dir + "/file", contents: Data()))
         #expect(throws: RunDirectoryError.self) {
             try RunDirectory.checkWritable(FilePath(dir + "/file/run"), create: false)
         }

@@ -1,4 +1,3 @@
-import Platform
 import Foundation
 import Glibc
 import Testing

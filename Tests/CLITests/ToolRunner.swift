@@ -1,4 +1,3 @@
-import Platform
 import Foundation
 
 /// Runs a kbench executable built beside the test bundle and captures what it

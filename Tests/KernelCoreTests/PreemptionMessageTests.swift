@@ -3,7 +3,6 @@
 // messages) each PDR lock makes for one preemption, and who recovers a
 // preempted vcore in the middle of an MCS queue (§6.2, Figs 6.5/6.6).
 
-import Platform
 import CPlatform
 import Synchronization
 import Testing
