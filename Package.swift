@@ -1,6 +1,9 @@
 // swift-tools-version: 6.0
 // kbench: measures how much the operating system disturbs and costs a program,
 // on real pinned cores. See README.md and DESIGN.md.
+//
+// Supported platform: Linux only (x86-64; glibc, /proc and /sys, sched_setaffinity,
+// futex, SCHED_FIFO, rdtsc). No Apple platform is declared because none builds.
 import PackageDescription
 
 /// Release builds must inline the C shim's rdtsc/pause into the measurement loops;
@@ -11,7 +14,6 @@ let hotPathFlags: [SwiftSetting] = [
 
 let package = Package(
     name: "kbench",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ftq", targets: ["FTQ"]),
         .executable(name: "analysis", targets: ["Analysis"]),
@@ -23,7 +25,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
-        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         // C shim: inline TSC reads, pause, affinity, gettid, futex, membarrier.
@@ -43,27 +44,33 @@ let package = Package(
         .target(name: "BenchKit", dependencies: [
             "Platform", "CPlatform", "CCpupower",
             .product(name: "SystemPackage", package: "swift-system"),
-            .product(name: "Histogram", package: "hdrhistogram-swift"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .target(name: "KernelCore", dependencies: ["Platform", "CPlatform"], swiftSettings: hotPathFlags),
         .target(name: "AnalysisKit", dependencies: ["BenchKit", "CFFTW"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["Platform", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
         .target(name: "LockBenchKit", dependencies: ["Platform", "BenchKit", "KernelCore", "CPlatform", "CReference"],
                 swiftSettings: hotPathFlags),
+        // Command-line support shared by the executables, and only by them: the
+        // common options (RunOptions, TrialOptions), validation, and option values
+        // parsed once into their types (CPU lists, count and frequency lists).
+        .target(name: "BenchCLI", dependencies: [
+            "Platform", "BenchKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
 
         // The four tools: thin command-line front ends.
         .executableTarget(name: "FTQ", dependencies: [
-            "Platform", "FTQKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "FTQKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "Analysis", dependencies: [
-            "AnalysisKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "AnalysisKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LockBench", dependencies: [
-            "Platform", "LockBenchKit", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "LockBenchKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "CtxBench", dependencies: [
-            "Platform", "BenchKit", "KernelCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "BenchKit", "KernelCore", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
 
         // Tests: one target per library, plus the command-line contracts.
@@ -73,6 +80,7 @@ let package = Package(
         .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "BenchKit"]),
         .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "BenchKit"]),
         .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "BenchKit", "CPlatform"]),
+        .testTarget(name: "BenchCLITests", dependencies: ["BenchCLI", "Platform"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
     ]
 )

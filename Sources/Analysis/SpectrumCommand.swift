@@ -1,5 +1,6 @@
 import AnalysisKit
 import ArgumentParser
+import BenchCLI
 import BenchKit
 import Foundation
 import SystemPackage
@@ -33,8 +34,8 @@ struct SpectrumCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Welch segment length in samples (default: a power of two near N/8, 256 to 65536).", valueName: "n"))
     var segment: Int?
 
-    @Option(help: ArgumentHelp("Zoom limits in Hz, comma separated.", valueName: "hz,..."))
-    var zoom: String = "3000,500,100"
+    @Option(help: ArgumentHelp("Zoom limits in Hz, comma separated.", valueName: "hz,..."), transform: FrequencyList.parse)
+    var zoom = FrequencyList(SpectrumAnalysis.defaultZoomsHz)
 
     @Option(name: .customLong("sample-rate"), help: ArgumentHelp("Samples per second, when the run has no meta.json (e.g. 10000).", valueName: "hz"))
     var sampleRate: Double?
@@ -57,7 +58,6 @@ struct SpectrumCommand: ParsableCommand {
         if let segment, segment < 2 { throw ValidationError("--segment must be at least 2, got \(segment)") }
         if segment != nil, method != .welch { throw ValidationError("--segment applies to --method welch only") }
         try Validate.positive(deviationPct, option: "--deviation-pct")
-        _ = try zoomLimits()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
             throw ValidationError("\(input) does not exist")
@@ -72,21 +72,13 @@ struct SpectrumCommand: ParsableCommand {
         }
     }
 
-    func zoomLimits() throws -> [Double] {
-        let limits = zoom.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !limits.isEmpty, limits.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw ValidationError("--zoom takes positive frequencies in Hz separated by commas, got '\(zoom)'")
-        }
-        return limits.compactMap { $0 }
-    }
-
     func run() throws {
         let input = try SpectrumInput(run: input, sampleRate: sampleRate, configHZ: configHZ)
         let directory = try RunDirectory(creating: FilePath(out ?? input.runDirectory + "/analysis"))
         var meta = DerivedRunMetadata(tool: "analysis spectrum", inputs: [input.tracePath], parameters: [
             "method": .string(method.rawValue),
             "write_spectra": .string(writeSpectra.rawValue),
-            "zoom_hz": .array(try zoomLimits().map { .double($0) }),
+            "zoom_hz": .array(zoom.hertz.map { .double($0) }),
             "deviation_pct": .double(deviationPct),
             "config_hz": JSONValue.from(input.configHZ) { .int(Int64($0)) },
             "config_hz_source": .string(input.configHZSource),
@@ -103,7 +95,7 @@ struct SpectrumCommand: ParsableCommand {
             writeStderr("Error: \(error.description)\n")
             throw ExitCode(65)  // EX_DATAERR: the input is malformed
         }
-        let analysis = SpectrumAnalysis(method: method, welchSegmentLength: segment, zoomsHz: try zoomLimits(),
+        let analysis = SpectrumAnalysis(method: method, welchSegmentLength: segment, zoomsHz: zoom.hertz,
                                         peakFinder: PeakFinder(minProminenceDb: minProminenceDb),
                                         deviationPct: deviationPct)
         let results = trace.threads.map { analysis.analyze($0, configHZ: input.configHZ, interrupts: input.interrupts) }

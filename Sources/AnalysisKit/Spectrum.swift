@@ -46,7 +46,9 @@ public struct Spectrum: Sendable, Equatable {
     /// the numbers of the full spectrum.
     public func zoomed(toHz maxHz: Double) -> Spectrum {
         guard binWidthHz > 0, maxHz >= 0 else { return self }
-        let last = min(power.count - 1, Int((maxHz / binWidthHz * (1 + 1e-12)).rounded(.down)))
+        // Compared as a Double first: a huge maxHz (or a tiny bin width) would trap in Int(_:).
+        let bins = (maxHz / binWidthHz * (1 + 1e-12)).rounded(.down)
+        let last = bins < Double(power.count - 1) ? Int(bins) : power.count - 1
         var zoom = self
         zoom.power = last >= 0 ? Array(power[0...last]) : []
         return zoom

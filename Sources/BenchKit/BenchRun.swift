@@ -7,30 +7,30 @@ import SystemPackage
 /// the machine (stop handler, memory locking, TSC calibration, environment
 /// stamp) and records every warning. A tool measures; BenchRun does the rest.
 ///
-///     let run = try BenchRun(tool: "ftq", options: options.run, cpus: [2])
+///     let run = try BenchRun(tool: "ftq", settings: RunSettings(outputDirectory: "runs/x"), cpus: [2])
 ///     ... measure on pinned threads, calling run.recordScheduling(...) ...
 ///     try run.finish(measurements: results, complete: !StopRequest.isRequested)
 public final class BenchRun: Sendable {
     public let directory: RunDirectory
     public let clock: TSCClock
     public let timerOverhead: TimerOverhead
-    public let options: RunOptions
+    public let settings: RunSettings
     private let meta: Mutex<RunMetadata>
     /// /proc/stat when measuring began, for the CPU time accounting of meta.json.
     private let cpuTimesAtStart: CPUTimes
 
     /// Prepares a run on `cpus` and writes an initial meta.json marked
     /// incomplete, so even a run killed with SIGKILL leaves its stamp.
-    public init(tool: String, options: RunOptions, cpus: CPUSet,
+    public init(tool: String, settings: RunSettings, cpus: CPUSet,
                 parameters: [String: JSONValue] = [:],
                 arguments: [String] = CommandLine.arguments) throws {
-        self.options = options
-        directory = try RunDirectory(creating: FilePath(options.outputDirectory(tool: tool)))
+        self.settings = settings
+        directory = try RunDirectory(creating: FilePath(settings.outputDirectory))
         try StopRequest.install()
 
         var warnings: [String] = []
         let locked: Bool
-        if options.noMlock {
+        if !settings.lockMemory {
             locked = false
         } else if let warning = MemoryLocking.lockAll() {
             warnings.append(warning)
@@ -47,7 +47,7 @@ public final class BenchRun: Sendable {
         if !environment.measuredCPUsIsolated {
             warnings.append("measured CPUs \(cpus) are not isolated (isolcpus=\(environment.isolatedCPUs?.description ?? "unknown")): results include ordinary scheduler activity")
         }
-        if options.fifo, let throttling = RealtimeScheduling.throttlingWarning() {
+        if settings.fifo, let throttling = RealtimeScheduling.throttlingWarning() {
             warnings.append(throttling)
         }
         clock = TSCClock.calibrate()
@@ -61,7 +61,7 @@ public final class BenchRun: Sendable {
             tool: tool, version: RunMetadata.kbenchVersion, gitCommit: SystemInfo.gitCommit(),
             commandLine: arguments, startTime: Date(), endTime: nil, environment: environment,
             clock: clock, timerOverhead: timerOverhead, tscConsistency: consistency,
-            schedulingRequested: options.fifo ? "SCHED_FIFO \(options.priority)" : "SCHED_OTHER",
+            schedulingRequested: settings.fifo ? "SCHED_FIFO \(settings.priority)" : "SCHED_OTHER",
             schedulingObtained: [:], memoryLocked: locked, parameters: parameters,
             warnings: [], complete: false))
         cpuTimesAtStart = CPUTimes.read()
@@ -84,9 +84,9 @@ public final class BenchRun: Sendable {
     }
 
     /// Called on each measurement thread once it is pinned: asks for SCHED_FIFO
-    /// when the options say so, and records what the thread actually got.
+    /// when the settings say so, and records what the thread actually got.
     public func prepareMeasurementThread(name: String) {
-        if options.fifo, let warning = RealtimeScheduling.requestFIFO(priority: options.priority) {
+        if settings.fifo, let warning = RealtimeScheduling.requestFIFO(priority: settings.priority) {
             warn(warning)
         }
         let state = SchedulingState.current()

@@ -4,7 +4,7 @@ import Glibc
 /// Locked, pre-faulted memory for measurement buffers.
 ///
 /// A page fault in a measurement loop costs microseconds and looks exactly like
-/// OS noise, so buffers are touched page by page before measuring and the
+/// OS noise, so buffers are touched (zero-filled) before measuring and the
 /// process's memory is locked so it stays resident.
 public enum MemoryLocking {
     /// `mlockall(MCL_CURRENT | MCL_FUTURE)`. Returns nil on success, or the
@@ -17,18 +17,6 @@ public enum MemoryLocking {
 
     /// Undoes `lockAll` (tests).
     public static func unlockAll() { munlockall() }
-
-    /// Writes one byte per page so every page is present before measuring.
-    public static func prefault(_ buffer: UnsafeMutableRawBufferPointer) {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        var offset = 0
-        while offset < buffer.count {
-            base.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self)
-            offset += page
-        }
-        base.storeBytes(of: 0, toByteOffset: buffer.count - 1, as: UInt8.self)
-    }
 }
 
 /// A fixed-capacity buffer of trivial values for a measurement loop: allocated

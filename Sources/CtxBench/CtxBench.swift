@@ -1,5 +1,6 @@
 import Platform
 import ArgumentParser
+import BenchCLI
 import BenchKit
 
 /// `ctxbench`: the costs of crossing boundaries — context switches, IPC, IPIs,

@@ -1,5 +1,6 @@
 import Platform
 import ArgumentParser
+import BenchCLI
 import BenchKit
 import FTQKit
 
@@ -20,7 +21,8 @@ struct FTQCommand: ParsableCommand {
     @Option(help: ArgumentHelp("CPU to sample on (default: the quietest allowed CPU).", valueName: "n"))
     var cpu: Int?
 
-    @Option(help: ArgumentHelp("CPUs to sample on, one sampler each, started together (e.g. 0-3,6).", valueName: "list"))
+    @Option(help: ArgumentHelp("CPUs to sample on, one sampler each, started together (e.g. 0-3,6).", valueName: "list"),
+            transform: CPUSet.parse)
     var cpus: CPUSet?
 
     @Option(help: ArgumentHelp("Use the first T CPUs of --cpus (or of the allowed CPUs).", valueName: "t"))

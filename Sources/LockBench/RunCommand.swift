@@ -1,5 +1,6 @@
 import Platform
 import ArgumentParser
+import BenchCLI
 import BenchKit
 import LockBenchKit
 
@@ -28,8 +29,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Run every lock (or the --lock given) at every count of --threads-list; writes table.csv.")
     var sweep = false
 
-    @Option(name: .customLong("threads-list"), help: ArgumentHelp("Thread counts for --sweep (default: 1 and the CPU count).", valueName: "list"))
-    var threadsList: String?
+    @Option(name: .customLong("threads-list"), help: ArgumentHelp("Thread counts for --sweep (default: 1 and the CPU count).", valueName: "list"),
+            transform: CountList.parse)
+    var threadsList: CountList?
 
     @Option(help: ArgumentHelp("Acquisitions per thread (default 100000 unless --duration).", valueName: "n"))
     var iterations: Int?
@@ -46,16 +48,18 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("delay-ns"), help: "Busy work after releasing, before the next attempt, ns.")
     var delayNs: Double = 0
 
-    @Option(help: ArgumentHelp("CPUs to run on (e.g. 0-3,6; default: every allowed CPU).", valueName: "list"))
+    @Option(help: ArgumentHelp("CPUs to run on (e.g. 0-3,6; default: every allowed CPU).", valueName: "list"),
+            transform: CPUSet.parse)
     var cpus: CPUSet?
 
     @Option(help: ArgumentHelp("Emulated vcores: preempt N vcores every PERIOD_MS for DURATION_MS (thesis: 2 vcores, 10 ms).",
-                               valueName: "N:PERIOD_MS:DURATION_MS"))
-    var preempt: String?
+                               valueName: "N:PERIOD_MS:DURATION_MS"), transform: PreemptionSpec.parse)
+    var preempt: PreemptionSpec?
 
     @Option(name: .customLong("native-preempt"), help: ArgumentHelp("Really preempt the last N CPUs with SCHED_FIFO hogs every PERIOD_MS for DURATION_MS (needs root).",
-                                                                    valueName: "N:PERIOD_MS:DURATION_MS"))
-    var nativePreempt: String?
+                                                                    valueName: "N:PERIOD_MS:DURATION_MS"),
+            transform: PreemptionSpec.parse)
+    var nativePreempt: PreemptionSpec?
 
     @Option(name: .customLong("watchdog-s"), help: "Seconds without an acquisition before the run is ended as stalled.")
     var watchdogSeconds: Double = 5
@@ -69,7 +73,7 @@ struct RunCommand: ParsableCommand {
         if lock != "all", LockName(parsing: lock) == nil {
             throw ValidationError("unknown lock '\(lock)': valid locks are \(LockName.validNames), all")
         }
-        if let threads { try Validate.positive(threads, option: "--threads") }
+        if let threads { try Validate.count(threads, option: "--threads") }
         if iterations != nil, duration != nil { throw ValidationError("give --iterations or --duration, not both") }
         if let iterations { try Validate.positive(iterations, option: "--iterations") }
         if let duration { try Validate.positive(duration, option: "--duration") }
@@ -84,23 +88,15 @@ struct RunCommand: ParsableCommand {
         let counts = try threadCounts()
         if preempt != nil, nativePreempt != nil { throw ValidationError("give --preempt or --native-preempt, not both") }
         if let preempt {
-            let spec = try parse(preempt, option: "--preempt")
-            for count in counts where spec.victims >= count {
-                throw ValidationError("--preempt \(preempt): preempting \(spec.victims) of \(count) vcores leaves none running; use more --threads")
+            for count in counts where preempt.victims >= count {
+                throw ValidationError("--preempt \(preempt): preempting \(preempt.victims) of \(count) vcores leaves none running; use more --threads")
             }
         }
         if let nativePreempt {
-            let spec = try parse(nativePreempt, option: "--native-preempt")
             let available = Set(try runCPUs()).count
-            guard spec.victims < available else {
-                throw ValidationError("--native-preempt \(nativePreempt): hogging \(spec.victims) of \(available) CPUs leaves none for the run")
+            guard nativePreempt.victims < available else {
+                throw ValidationError("--native-preempt \(nativePreempt): hogging \(nativePreempt.victims) of \(available) CPUs leaves none for the run")
             }
-        }
-    }
-
-    func parse(_ text: String, option: String) throws -> PreemptionSpec {
-        do { return try PreemptionSpec(parsing: text, option: option) } catch {
-            throw ValidationError(error.description)
         }
     }
 
@@ -110,13 +106,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func threadCounts() throws -> [Int] {
-        if let threadsList {
-            let counts = threadsList.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else {
-                throw ValidationError("--threads-list wants positive counts separated by commas (e.g. 1,2,4), got '\(threadsList)'")
-            }
-            return counts.compactMap { $0 }
-        }
+        if let threadsList { return threadsList.counts }
         let cpuCount = (try? runCPUs().count) ?? 1
         if sweep { return Array(Set([1, cpuCount])).sorted() }
         return [threads ?? cpuCount]
@@ -125,8 +115,6 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let runCPUs = try runCPUs()
         let locks = lock == "all" ? LockName.allCases : [LockName(parsing: lock)!]
-        let preemptSpec = try preempt.map { try parse($0, option: "--preempt") }
-        let nativeSpec = try nativePreempt.map { try parse($0, option: "--native-preempt") }
         let length: LockRunConfiguration.Length = duration.map { .duration(seconds: $0, maxAttempts: maxAttempts) }
             ?? .iterations(iterations ?? 100_000)
         var configurations: [LockRunConfiguration] = []
@@ -135,8 +123,8 @@ struct RunCommand: ParsableCommand {
                 var configuration = LockRunConfiguration(lock: name, threads: count, length: length, cpus: runCPUs)
                 configuration.holdNs = holdNs
                 configuration.delayNs = delayNs
-                configuration.preempt = preemptSpec
-                configuration.nativePreempt = nativeSpec
+                configuration.preempt = preempt
+                configuration.nativePreempt = nativePreempt
                 configuration.watchdogSeconds = watchdogSeconds
                 configuration.windowNs = windowMs * 1e6
                 configurations.append(configuration)
@@ -149,13 +137,13 @@ struct RunCommand: ParsableCommand {
             "duration_s": duration.map { .double($0) } ?? .null,
             "hold_ns": .double(holdNs),
             "delay_ns": .double(delayNs),
-            "preempt": preemptSpec.map { .string($0.description) } ?? .null,
-            "native_preempt": nativeSpec.map { .string($0.description) } ?? .null,
-            "mode": .string(preemptSpec != nil ? "emulated-vcores" : nativeSpec != nil ? "native-preempt" : "pinned"),
+            "preempt": preempt.map { .string($0.description) } ?? .null,
+            "native_preempt": nativePreempt.map { .string($0.description) } ?? .null,
+            "mode": .string(preempt != nil ? "emulated-vcores" : nativePreempt != nil ? "native-preempt" : "pinned"),
             "watchdog_s": .double(watchdogSeconds),
             "window_ms": .double(windowMs),
         ])
-        if preemptSpec == nil, let over = configurations.first(where: \.isOversubscribed) {
+        if preempt == nil, let over = configurations.first(where: \.isOversubscribed) {
             benchRun.warn("\(over.threads) threads on \(Set(runCPUs).count) CPUs without --preempt: spinning waiters share CPUs with the threads they wait for (lock hand-offs then wait for the scheduler)")
         }
         let outcome = try LockSession.run(configurations, benchRun: benchRun)

@@ -1,5 +1,6 @@
 import Platform
 import ArgumentParser
+import BenchCLI
 import BenchKit
 import LockBenchKit
 

@@ -15,22 +15,31 @@ public struct PreemptionSpec: Sendable, Equatable, CustomStringConvertible {
         self.durationMs = durationMs
     }
 
-    /// Parses `N:PERIOD_MS:DURATION_MS`; the error says what is wrong.
-    public init(parsing text: String, option: String) throws(SpecError) {
+    /// The longest period or duration accepted, ms (one day): far beyond any
+    /// experiment, and small enough that its nanoseconds fit an Int64.
+    public static let maximumMs = 86_400_000.0
+    /// The shortest, ms (1 µs): below it the controller would only spin.
+    public static let minimumMs = 0.001
+
+    /// Parses `N:PERIOD_MS:DURATION_MS`. The error says what is wrong, without
+    /// naming the option (the caller does).
+    public init(parsing text: String) throws(SpecError) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3 else {
-            throw SpecError("\(option) wants N:PERIOD_MS:DURATION_MS (e.g. 2:50:10), got '\(text)'")
+            throw SpecError("the option wants N:PERIOD_MS:DURATION_MS (e.g. 2:50:10)")
         }
         guard let victims = Int(parts[0]), let period = Double(parts[1]), let duration = Double(parts[2]),
               period.isFinite, duration.isFinite else {
-            throw SpecError("\(option) '\(text)': N must be an integer and PERIOD_MS, DURATION_MS numbers")
+            throw SpecError("N must be an integer and PERIOD_MS, DURATION_MS numbers (e.g. 2:50:10)")
         }
-        guard victims > 0 else { throw SpecError("\(option) '\(text)': N must be positive") }
-        guard period > 0, duration > 0 else {
-            throw SpecError("\(option) '\(text)': PERIOD_MS and DURATION_MS must be positive")
+        guard victims > 0 else { throw SpecError("N must be positive") }
+        guard period > 0, duration > 0 else { throw SpecError("PERIOD_MS and DURATION_MS must be positive") }
+        guard period >= Self.minimumMs, duration >= Self.minimumMs,
+              period <= Self.maximumMs, duration <= Self.maximumMs else {
+            throw SpecError("PERIOD_MS and DURATION_MS must lie between \(Self.format(Self.minimumMs)) and \(Self.format(Self.maximumMs)) ms")
         }
         guard duration < period else {
-            throw SpecError("\(option) '\(text)': DURATION_MS (\(duration)) must be shorter than PERIOD_MS (\(period))")
+            throw SpecError("DURATION_MS (\(Self.format(duration))) must be shorter than PERIOD_MS (\(Self.format(period)))")
         }
         self.init(victims: victims, periodMs: period, durationMs: duration)
     }
@@ -40,7 +49,7 @@ public struct PreemptionSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 }
 

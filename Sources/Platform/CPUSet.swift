@@ -9,6 +9,11 @@ public struct CPUSet: Hashable, Sendable, CustomStringConvertible, ExpressibleBy
 
     public init(arrayLiteral elements: Int...) { self.init(elements) }
 
+    /// The largest CPU number Linux can have (CONFIG_NR_CPUS is at most 8192).
+    /// Bounding it keeps a hostile list ("0-99999999999") from building a
+    /// hundred-billion-element array.
+    public static let maximumCPU = 8191
+
     /// Parses a kernel CPU list ("0-3,8"). Whitespace around items is ignored;
     /// an empty string is the empty set.
     public init(parsing list: String) throws(CPUListError) {
@@ -21,6 +26,10 @@ public struct CPUSet: Hashable, Sendable, CustomStringConvertible, ExpressibleBy
                   let low = Int(bounds[0].trimmingWhitespace()), low >= 0,
                   let high = Int(bounds[bounds.count - 1].trimmingWhitespace()), high >= low
             else { throw CPUListError(text: list, item: String(item)) }
+            guard high <= Self.maximumCPU else {
+                throw CPUListError(text: list, item: String(item),
+                                   reason: "goes beyond CPU \(Self.maximumCPU), the largest Linux supports")
+            }
             result.append(contentsOf: low...high)
         }
         self.init(result)
@@ -47,9 +56,16 @@ public struct CPUSet: Hashable, Sendable, CustomStringConvertible, ExpressibleBy
 public struct CPUListError: Error, CustomStringConvertible, Sendable {
     public let text: String
     public let item: String
-    public var description: String {
-        "invalid CPU list '\(text)': '\(item)' is not a CPU number or a range like 2-5"
+    /// What is wrong with `item`.
+    public let reason: String
+
+    public init(text: String, item: String, reason: String = "is not a CPU number or a range like 2-5") {
+        self.text = text
+        self.item = item
+        self.reason = reason
     }
+
+    public var description: String { "invalid CPU list '\(text)': '\(item)' \(reason)" }
 }
 
 extension StringProtocol {

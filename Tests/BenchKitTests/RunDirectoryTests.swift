@@ -62,8 +62,8 @@ import Testing
 @Suite(.serialized) struct RunMetadataTests {
     @Test func metaJSONHoldsEveryField() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbench-meta-\(UUID().uuidString)").path
-        let options = try RunOptions.parse(["--out", dir, "--no-mlock"])
-        let run = try BenchRun(tool: "test", options: options, cpus: [0], parameters: ["quantum_us": 100])
+        let run = try BenchRun(tool: "test", settings: RunSettings(outputDirectory: dir, lockMemory: false), cpus: [0],
+                               parameters: ["quantum_us": 100])
         let initial = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/meta.json"))) as! [String: Any]
         #expect(initial["complete"] as? Bool == false, "meta.json must be written incomplete at the start")
 

@@ -44,22 +44,4 @@ import Testing
     @Test func noSamplesHaveNoStatistics() {
         #expect(SampleStatistics([Double]()) == nil)
     }
-
-    @Test func histogramAgreesWithExactQuantilesWithinItsPrecision() throws {
-        var histogram = LatencyHistogram()
-        var samples: [Double] = []
-        var x: UInt64 = 12345
-        for _ in 0..<20_000 {
-            x = x &* 6364136223846793005 &+ 1442695040888963407
-            let value = 100 + (x >> 40) % 10_000
-            histogram.record(value)
-            samples.append(Double(value))
-        }
-        let exact = try #require(SampleStatistics(samples))
-        let approx = try #require(histogram.statistics)
-        for (a, e) in [(approx.p50, exact.p50), (approx.p90, exact.p90), (approx.p99, exact.p99)] {
-            #expect(abs(a - e) / e < 0.002, "histogram quantile \(a) vs exact \(e)")
-        }
-        #expect(approx.count == 20_000)
-    }
 }

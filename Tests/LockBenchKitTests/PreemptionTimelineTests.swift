@@ -22,7 +22,7 @@ extension LockBenchSuite {
                                               cpus: testCPUs)
             config.preempt = PreemptionSpec(victims: 2, periodMs: 12, durationMs: 10)
             config.windowNs = 5_000_000
-            let (result, foreign) = try foreignCPUTicks { try LockRunner.run(config, clock: testClock) }
+            let (result, foreign) = try foreignCPUMilliseconds { try LockRunner.run(config, clock: testClock) }
             #expect(result.joined && result.stall == nil)
             #expect(result.mutualExclusionHeld, "\(result.exclusionFailure ?? "")")
             #expect(result.preemptionCount >= 15 && result.preemptionMessages >= result.preemptionCount,
@@ -31,8 +31,8 @@ extension LockBenchSuite {
             let table = LockOutput.throughputTable(result)
             #expect(table.header.last == "preempted")
             #expect(table.rows.contains { $0.last == "1" }, "no window marked preempted")
-            guard foreign <= 5 else {
-                print("note: \(lock) timeline not checked: the machine was busy (\(foreign * 10) ms of other CPU time)")
+            guard foreign <= 50 else {
+                print("note: \(lock) timeline not checked: the machine was busy (\(Int(foreign)) ms of other CPU time)")
                 return
             }
             // From the first round on (the controller waits one period), windows paired into 10 ms.

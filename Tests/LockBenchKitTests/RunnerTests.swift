@@ -83,9 +83,9 @@ extension LockBenchSuite {
 
         @Test("preemption specs: N:PERIOD_MS:DURATION_MS")
         func preemptionSpecs() throws {
-            #expect(try PreemptionSpec(parsing: "2:50:10", option: "--preempt") == PreemptionSpec(victims: 2, periodMs: 50, durationMs: 10))
+            #expect(try PreemptionSpec(parsing: "2:50:10") == PreemptionSpec(victims: 2, periodMs: 50, durationMs: 10))
             for bad in ["2:10", "a:b:c", "2:10:10", "2:10:20", "0:10:5", "2:-10:5", "2:10:0", ""] {
-                #expect(throws: SpecError.self, "\(bad)") { try PreemptionSpec(parsing: bad, option: "--preempt") }
+                #expect(throws: SpecError.self, "\(bad)") { try PreemptionSpec(parsing: bad) }
             }
         }
     }

@@ -1,10 +1,11 @@
-import Platform
 import ArgumentParser
+import BenchKit
 import Foundation
 import SystemPackage
 
 /// The options every kbench tool shares: where to write, and how hard to
-/// isolate the measurement.
+/// isolate the measurement. They become a `RunSettings`, the plain value
+/// `BenchRun` takes, so only the executables see ArgumentParser.
 public struct RunOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp(
         "Run directory to write (created if missing).",
@@ -34,6 +35,12 @@ public struct RunOptions: ParsableArguments, Sendable {
         }
     }
 
+    /// The settings of a run of `tool`: --out, or a fresh timestamped directory.
+    public func settings(tool: String) -> RunSettings {
+        RunSettings(outputDirectory: outputDirectory(tool: tool), fifo: fifo, priority: priority,
+                    lockMemory: !noMlock)
+    }
+
     /// The run directory for `tool`: --out, or a fresh timestamped one.
     public func outputDirectory(tool: String) -> String {
         if let out { return out }
@@ -41,28 +48,5 @@ public struct RunOptions: ParsableArguments, Sendable {
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")
         return "runs/\(tool)-\(formatter.string(from: Date()))"
-    }
-}
-
-extension CPUSet: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let set = try? CPUSet(parsing: argument), !set.isEmpty else { return nil }
-        self = set
-    }
-}
-
-/// Validation helpers shared by the tools' `validate()` methods, all throwing
-/// ArgumentParser's ValidationError (exit status 64, usage shown).
-public enum Validate {
-    /// The CPUs exist and this process may run on them.
-    public static func cpus(_ cpus: CPUSet, option: String) throws {
-        do { try Affinity.validate(cpus) } catch {
-            throw ValidationError("\(option): \(error.description)")
-        }
-    }
-
-    /// A duration or count that must be strictly positive.
-    public static func positive<T: Comparable & Numeric>(_ value: T, option: String) throws {
-        guard value > 0 else { throw ValidationError("\(option) must be positive, got \(value)") }
     }
 }

@@ -1,0 +1,21 @@
+/// How a run is isolated and where it is written: what `BenchRun` needs from
+/// the command line, as a plain value so the harness (and its tests) do not
+/// depend on an argument parser. The tools get one from `RunOptions`.
+public struct RunSettings: Sendable, Equatable {
+    /// The run directory to write (created if missing).
+    public var outputDirectory: String
+    /// Ask for SCHED_FIFO on the measurement threads.
+    public var fifo: Bool
+    /// The SCHED_FIFO priority with `fifo` (1-99).
+    public var priority: Int
+    /// Lock the process's memory (mlockall) so page faults do not show up as noise.
+    public var lockMemory: Bool
+
+    public init(outputDirectory: String, fifo: Bool = false, priority: Int = RealtimeScheduling.defaultPriority,
+                lockMemory: Bool = true) {
+        self.outputDirectory = outputDirectory
+        self.fifo = fifo
+        self.priority = priority
+        self.lockMemory = lockMemory
+    }
+}
