@@ -34,7 +34,7 @@ struct SpectrumCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Welch segment length in samples (default: a power of two near N/8, 256 to 65536).", valueName: "n"))
     var segment: Int?
 
-    @Option(help: ArgumentHelp("Zoom limits in Hz, comma separated.", valueName: "hz,..."), transform: FrequencyList.parse)
+    @Option(help: ArgumentHelp("Zoom limits in Hz, comma separated (default: 3000,500,100).", valueName: "hz,..."), transform: FrequencyList.parse)
     var zoom = FrequencyList(SpectrumAnalysis.defaultZoomsHz)
 
     @Option(name: .customLong("sample-rate"), help: ArgumentHelp("Samples per second, when the run has no meta.json (e.g. 10000).", valueName: "hz"))
@@ -57,7 +57,7 @@ struct SpectrumCommand: ParsableCommand {
         if let configHZ { try Validate.positive(configHZ, option: "--config-hz") }
         if let segment, segment < 2 { throw ValidationError("--segment must be at least 2, got \(segment)") }
         if segment != nil, method != .welch { throw ValidationError("--segment applies to --method welch only") }
-        try Validate.positive(deviationPct, option: "--deviation-pct")
+        try Validate.positive(deviationPct, option: "--deviation-pct", atMost: 1e6)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
             throw ValidationError("\(input) does not exist")

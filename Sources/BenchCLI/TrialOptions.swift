@@ -12,8 +12,11 @@ public struct TrialOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// More trials than this are a typing mistake (each is kept in memory).
+    public static let maximumTrials = 1_000_000
+
     public func validate() throws {
-        try Validate.positive(trials, option: "--trials")
+        try Validate.positive(trials, option: "--trials", atMost: Self.maximumTrials)
         try Validate.positive(iterations, option: "--iterations")
     }
 

@@ -56,10 +56,14 @@ struct FTQCommand: ParsableCommand {
                 throw ValidationError("--threads \(threads) exceeds the \(available) CPUs available: one sampler per CPU")
             }
         }
-        try Validate.positive(quantumUs, option: "--quantum-us")
+        try Validate.positive(quantumUs, option: "--quantum-us", atMost: 60e6)
         if duration != nil, samples != nil { throw ValidationError("give --duration or --samples, not both") }
-        if let duration { try Validate.positive(duration, option: "--duration") }
+        if let duration { try Validate.positive(duration, option: "--duration", atMost: Validate.maximumSeconds) }
         if let samples { try Validate.positive(samples, option: "--samples") }
+        // Two UInt64 a sample (start, work) per measured CPU, computed before any Int conversion.
+        let perCPU = samples.map(Double.init) ?? (duration ?? 10) * 1e9 / (quantumUs * 1000)
+        try Validate.fitsInMemory(bytes: perCPU * 16 * Double(threads ?? cpus?.count ?? 1),
+                                  option: samples != nil ? "--samples" : "--duration/--quantum-us")
         if engine == .c, mode != .ftq { throw ValidationError("--engine c exists for --mode ftq only") }
     }
 

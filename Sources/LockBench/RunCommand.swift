@@ -76,16 +76,25 @@ struct RunCommand: ParsableCommand {
         if let threads { try Validate.count(threads, option: "--threads") }
         if iterations != nil, duration != nil { throw ValidationError("give --iterations or --duration, not both") }
         if let iterations { try Validate.positive(iterations, option: "--iterations") }
-        if let duration { try Validate.positive(duration, option: "--duration") }
+        if let duration { try Validate.positive(duration, option: "--duration", atMost: Validate.maximumSeconds) }
         try Validate.positive(maxAttempts, option: "--max-attempts")
-        guard holdNs >= 0, holdNs.isFinite else { throw ValidationError("--hold-ns must be 0 or more, got \(holdNs)") }
-        guard delayNs >= 0, delayNs.isFinite else { throw ValidationError("--delay-ns must be 0 or more, got \(delayNs)") }
-        try Validate.positive(watchdogSeconds, option: "--watchdog-s")
-        try Validate.positive(windowMs, option: "--window-ms")
+        guard holdNs >= 0, holdNs <= 1e9 else { throw ValidationError("--hold-ns must be from 0 to 1e9 (one second), got \(holdNs)") }
+        guard delayNs >= 0, delayNs <= 1e9 else { throw ValidationError("--delay-ns must be from 0 to 1e9 (one second), got \(delayNs)") }
+        try Validate.positive(watchdogSeconds, option: "--watchdog-s", atMost: Validate.maximumSeconds)
+        guard windowMs >= 0.001, windowMs <= 60_000 else {
+            throw ValidationError("--window-ms must be from 0.001 to 60000, got \(windowMs)")
+        }
+        if let duration, duration * 1e3 / windowMs > 10_000_000 {
+            throw ValidationError("--duration \(duration) in windows of --window-ms \(windowMs) makes more than 10 million windows; use longer windows")
+        }
         if let cpus { try Validate.cpus(cpus, option: "--cpus") }
         if threadsList != nil, !sweep { throw ValidationError("--threads-list needs --sweep") }
         if sweep, threads != nil { throw ValidationError("give --threads-list with --sweep, not --threads") }
         let counts = try threadCounts()
+        // Three UInt64 ticks an attempt, per thread of the largest run.
+        let attempts = Double(duration == nil ? iterations ?? 100_000 : maxAttempts)
+        try Validate.fitsInMemory(bytes: attempts * 24 * Double(counts.max() ?? 1),
+                                  option: duration == nil ? "--iterations" : "--max-attempts")
         if preempt != nil, nativePreempt != nil { throw ValidationError("give --preempt or --native-preempt, not both") }
         if let preempt {
             for count in counts where preempt.victims >= count {

@@ -40,6 +40,63 @@ import Testing
         #expect(result.stderr.hasPrefix("Error: "), "ftq \(args): \(result.stderr)")
     }
 
+    /// Bad and hostile values (empty items, signs, overflow, huge numbers) of
+    /// every parsed option: exit 64 with one "Error:" line naming the option,
+    /// before anything is measured; never a trap.
+    static let hostile: [(tool: String, args: [String], option: String)] = [
+        ("lockbench", ["--threads", "4", "--preempt", "2:1e300:10"], "--preempt"),
+        ("lockbench", ["--preempt", "99999999999999999999:50:10"], "--preempt"),
+        ("lockbench", ["--preempt", "2::10"], "--preempt"),
+        ("lockbench", ["--native-preempt", "1:-5:2"], "--native-preempt"),
+        ("lockbench", ["--sweep", "--threads-list", "1,,2"], "--threads-list"),
+        ("lockbench", ["--sweep", "--threads-list", "99999999999999999999"], "--threads-list"),
+        ("lockbench", ["--sweep", "--threads-list", "-1"], "--threads-list"),
+        ("lockbench", ["--sweep", "--threads-list", ""], "--threads-list"),
+        ("lockbench", ["--sweep", "--threads-list", "1,2,"], "--threads-list"),
+        ("lockbench", ["--threads", "99999999"], "--threads"),
+        ("lockbench", ["--cpus", "0-99999999999"], "--cpus"),
+        ("lockbench", ["--cpus", ""], "--cpus"),
+        ("lockbench", ["--iterations", "999999999999999"], "--iterations"),
+        ("lockbench", ["--iterations", "99999999999999999999"], "--iterations"),
+        ("lockbench", ["--duration", "1e300"], "--duration"),
+        ("lockbench", ["--hold-ns", "1e300"], "--hold-ns"),
+        ("lockbench", ["--delay-ns", "nan"], "--delay-ns"),
+        ("lockbench", ["--duration", "1", "--window-ms", "1e-300"], "--window-ms"),
+        ("lockbench", ["--watchdog-s", "1e300"], "--watchdog-s"),
+        ("lockbench", ["uncontended", "--trials", "99999999999999999999"], "--trials"),
+        ("ctxbench", ["floors", "--trials", "999999999999"], "--trials"),
+        ("ftq", ["--cpus", ""], "--cpus"),
+        ("ftq", ["--cpus", "99999999999999999999"], "--cpus"),
+        ("ftq", ["--samples", "999999999999999999"], "--samples"),
+        ("ftq", ["--duration", "1e300"], "--duration"),
+        ("ftq", ["--quantum-us", "1e300"], "--quantum-us"),
+        ("ftq", ["--quantum-us", "1e-300"], "--quantum-us"),
+        ("analysis", ["spectrum", "/tmp", "--zoom", "3000,,100"], "--zoom"),
+        ("analysis", ["spectrum", "/tmp", "--zoom", "1e400"], "--zoom"),
+        ("analysis", ["spectrum", "/tmp", "--zoom", "nan"], "--zoom"),
+        ("analysis", ["spectrum", "/tmp", "--zoom", "-100"], "--zoom"),
+        ("analysis", ["spectrum", "/tmp", "--deviation-pct", "1e300"], "--deviation-pct"),
+    ]
+
+    @Test(arguments: hostile)
+    func hostileValuesAreUsageErrors(_ tool: String, _ args: [String], _ option: String) throws {
+        let result = try ToolRunner.run(tool, args)
+        #expect(!result.signalled, "\(tool) \(args) died of a signal: \(result.stderr)")
+        #expect(result.status == 64, "\(tool) \(args): status \(result.status), \(result.stderr)")
+        let first = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.hasPrefix("Error: ") && first.contains(option), "\(tool) \(args): \(first)")
+    }
+
+    @Test func listErrorsSayWhatIsWrong() throws {
+        for (tool, args, reason) in [("lockbench", ["--sweep", "--threads-list", "1,,4"], "empty item"),
+                                     ("lockbench", ["--sweep", "--threads-list", "1,x"], "'x' is not a count"),
+                                     ("analysis", ["spectrum", "/tmp", "--zoom", "3000,0"], "'0' is not a positive frequency"),
+                                     ("ftq", ["--cpus", "0-99999"], "goes beyond CPU 8191")] {
+            let result = try ToolRunner.run(tool, args)
+            #expect(result.status == 64 && result.stderr.contains(reason), "\(tool) \(args): \(result.stderr)")
+        }
+    }
+
     @Test func unwritableOutputDirectory() throws {
         let dir = ToolRunner.temporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
