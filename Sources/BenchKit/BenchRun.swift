@@ -86,11 +86,23 @@ public final class BenchRun: Sendable {
     /// Called on each measurement thread once it is pinned: asks for SCHED_FIFO
     /// when the settings say so, and records what the thread actually got.
     public func prepareMeasurementThread(name: String) {
-        if settings.fifo, let warning = RealtimeScheduling.requestFIFO(priority: settings.priority) {
-            warn(warning)
-        }
-        let state = SchedulingState.current()
-        meta.withLock { $0.schedulingObtained[name] = state }
+        let refusal = fifoPriority.flatMap { RealtimeScheduling.requestFIFO(priority: $0) }
+        recordScheduling(MemberScheduling(obtained: .current(), refusal: refusal), thread: name)
+    }
+
+    /// The SCHED_FIFO priority the settings ask for, or nil for SCHED_OTHER.
+    public var fifoPriority: Int? { settings.fifo ? settings.priority : nil }
+
+    /// The scheduling a team asks for its members under these settings.
+    public var teamScheduling: TeamScheduling {
+        fifoPriority.map { .fifo(priority: $0, required: false) } ?? .inherit
+    }
+
+    /// Records what a measurement thread got (warning when SCHED_FIFO was
+    /// refused), as `prepareMeasurementThread` does from the thread itself.
+    public func recordScheduling(_ scheduling: MemberScheduling, thread name: String) {
+        if let refusal = scheduling.refusal { warn(refusal) }
+        meta.withLock { $0.schedulingObtained[name] = scheduling.obtained }
     }
 
     /// Writes summary.csv and trials.csv for `measurements` and the final

@@ -81,33 +81,9 @@ struct FTQCommand: ParsableCommand {
         var configuration = FTQConfiguration(mode: mode, cpus: try measuredCPUs(), quantumNs: quantumNs,
                                              samples: max(1, count))
         configuration.engine = engine
-        let measured = CPUSet(configuration.cpus)
-        let benchRun = try BenchRun(tool: "ftq", options: runOptions, cpus: measured, parameters: [
-            "mode": .string(mode.rawValue),
-            "engine": .string(engine.rawValue),
-            "quantum_ns": .double(quantumNs),
-            "samples_per_cpu": .int(Int64(configuration.samples)),
-            "work_unit": .string(configuration.workUnitDescription),
-        ])
-        benchRun.setParameter("quantum_ticks", .int(Int64(benchRun.clock.ticks(nanoseconds: quantumNs))))
-
-        let before = try InterruptCounts.read()
-        var progress = Progress(label: "ftq", expectedSeconds: Double(configuration.samples) * quantumNs / 1e9)
-        let (records, firstStart) = try FTQSession.run(
-            configuration, clock: benchRun.clock,
-            onThreadReady: { thread, cpu in benchRun.prepareMeasurementThread(name: "sampler\(thread)@cpu\(cpu)") },
-            whileRunning: { progress.update(fraction: $0) })
-        progress.finish()
-        let after = try InterruptCounts.read()
-
-        let complete = records.allSatisfy { $0.count == configuration.samples }
-        try benchRun.directory.write(InterruptCounts.deltaTable(before: before, after: after, cpus: measured),
-                                     as: "interrupts.csv")
-        try FTQOutput.write(records, mode: mode, firstStart: firstStart, clock: benchRun.clock,
-                            to: benchRun.directory)
-        try benchRun.finish(measurements: FTQOutput.measurements(records, configuration: configuration,
-                                                                clock: benchRun.clock),
-                            complete: complete)
+        let benchRun = try BenchRun(tool: "ftq", options: runOptions, cpus: CPUSet(configuration.cpus),
+                                    parameters: FTQRun.parameters(configuration))
+        try FTQRun.measure(configuration, in: benchRun)
         print(benchRun.directory.path)
         if StopRequest.isRequested { throw ExitCode(130) }
     }

@@ -2,7 +2,6 @@ import Platform
 import BenchKit
 import CPlatform
 import CReference
-import Synchronization
 
 /// The samples one sampler thread recorded: quantum starts (ticks) and work
 /// counts (FTQ) or durations in ticks (FWQ). Allocated and pre-faulted before
@@ -24,57 +23,59 @@ public final class SamplerRecord: @unchecked Sendable {
     }
 }
 
-/// Runs one sampler per CPU, started together on a shared TSC instant.
+/// What a session measured: each sampler's record, the TSC instant the first
+/// quantum began, and what each sampler thread got from the scheduler.
+public struct FTQSessionResult: @unchecked Sendable {
+    public let records: [SamplerRecord]
+    public let firstStart: UInt64
+    /// Per sampler, in `records` order.
+    public let scheduling: [MemberScheduling]
+    /// Samplers that never returned (their records are incomplete).
+    public let abandoned: [Int]
+}
+
+/// Runs one sampler per CPU, a thread team started together on a shared TSC
+/// start tick.
 public enum FTQSession {
-    /// Measures `configuration` and returns each sampler's record plus the
-    /// TSC instant the first quantum began. `onThreadReady` runs on each pinned
-    /// sampler thread before it starts (to raise it to SCHED_FIFO and record
-    /// what it got); `whileRunning` is called on the coordinating thread about
-    /// five times a second with the fraction done.
-    public static func run(_ configuration: FTQConfiguration, clock: TSCClock,
-                           onThreadReady: @escaping @Sendable (_ thread: Int, _ cpu: Int) -> Void = { _, _ in },
-                           whileRunning: (Double) -> Void = { _ in }) throws -> (records: [SamplerRecord], firstStart: UInt64) {
+    /// How far ahead of the release the first quantum starts: the members
+    /// wake, reach their CPUs and line up on the TSC within it (see
+    /// `StartLine`: a member nobody woke finds the start within 1 ms).
+    public static let startLeadNs = 3e6
+
+    /// Measures `configuration`. With `fifoPriority` every sampler asks for
+    /// SCHED_FIFO on its own thread (refusal is reported, not fatal);
+    /// `whileRunning` is called on the coordinating thread about five times a
+    /// second with the fraction done.
+    public static func run(_ configuration: FTQConfiguration, clock: TSCClock, fifoPriority: Int? = nil,
+                           joinTimeout: Duration = .seconds(10),
+                           whileRunning: (Double) -> Void = { _ in }) throws -> FTQSessionResult {
         let quantumTicks = max(1, clock.ticks(nanoseconds: configuration.quantumNs))
         let unitsPerSample = configuration.mode == .fwq ? fwqUnits(forTicks: quantumTicks) : 0
-        let records = configuration.cpus.enumerated().map {
-            SamplerRecord(thread: $0.offset, cpu: $0.element, capacity: configuration.samples)
+        let team = ThreadTeam(cpus: configuration.cpus,
+                              scheduling: fifoPriority.map { .fifo(priority: $0, required: false) } ?? .inherit) {
+            SamplerRecord(thread: $0, cpu: $1, capacity: configuration.samples)
         }
-
-        // Keep the coordinator off the measured CPUs when there is anywhere else to go.
-        let allowed = try Affinity.allowedCPUs()
-        let elsewhere = CPUSet(allowed.cpus.filter { !configuration.cpus.contains($0) })
-        if !elsewhere.isEmpty { try Affinity.set(elsewhere) }
-        defer { if !elsewhere.isEmpty { try? Affinity.set(allowed) } }
-
-        let ready = Atomic<Int>(0)
-        let go = Atomic<UInt64>(0)
+        let coordinator = try CoordinatorAffinity(avoiding: configuration.cpus)
         let mode = configuration.mode, engine = configuration.engine
-        let threads = try records.map { record in
-            try PinnedThread.start(cpu: record.cpu) { [unowned(unsafe) record] in
-                onThreadReady(record.thread, record.cpu)
-                ready.add(1, ordering: .releasing)
-                var firstStart = go.load(ordering: .acquiring)
-                while firstStart == 0 { kb_pause(); firstStart = go.load(ordering: .acquiring) }
-                switch mode {
-                case .ftq where engine == .c:
-                    record.count = kb_reference_ftq(
-                        record.starts.base, record.values.base, record.values.capacity,
-                        firstStart, quantumTicks)
-                case .ftq:
-                    record.count = runFixedTimeQuanta(
-                        starts: record.starts.base, work: record.values.base, capacity: record.values.capacity,
-                        firstStart: firstStart, quantumTicks: quantumTicks)
-                case .fwq:
-                    record.count = runFixedWorkQuanta(
-                        starts: record.starts.base, durations: record.values.base, capacity: record.values.capacity,
-                        firstStart: firstStart, unitsPerSample: unitsPerSample)
-                }
+        try team.launch { member, record in
+            // The loops wait for the start tick themselves, on their CPU.
+            let firstStart = member.startTick
+            switch mode {
+            case .ftq where engine == .c:
+                record.count = kb_reference_ftq(
+                    record.starts.base, record.values.base, record.values.capacity,
+                    firstStart, quantumTicks)
+            case .ftq:
+                record.count = runFixedTimeQuanta(
+                    starts: record.starts.base, work: record.values.base, capacity: record.values.capacity,
+                    firstStart: firstStart, quantumTicks: quantumTicks)
+            case .fwq:
+                record.count = runFixedWorkQuanta(
+                    starts: record.starts.base, durations: record.values.base, capacity: record.values.capacity,
+                    firstStart: firstStart, unitsPerSample: unitsPerSample)
             }
         }
-        while ready.load(ordering: .acquiring) < threads.count { sleepNanoseconds(100_000) }
-        // Start a millisecond from now so every sampler is spinning at the line.
-        let firstStart = kb_rdtsc() &+ clock.ticks(nanoseconds: 1e6)
-        go.store(firstStart, ordering: .releasing)
+        let firstStart = team.release(leadTicks: clock.ticks(nanoseconds: startLeadNs))
 
         let totalTicks = Double(quantumTicks) * Double(configuration.samples)
         while !StopRequest.isRequested {
@@ -83,8 +84,12 @@ public enum FTQSession {
             whileRunning(elapsed / totalTicks)
             sleepNanoseconds(min(200_000_000, Int64(clock.nanoseconds(max(0, totalTicks - elapsed))) + 1_000_000))
         }
-        for thread in threads { thread.join() }
-        return (records, firstStart)
+        // Samplers end by themselves (their samples taken, or Ctrl-C seen
+        // within a quantum); the bound only keeps a starved one from hanging us.
+        let joined = team.join(timeout: joinTimeout)
+        _ = consume coordinator
+        return FTQSessionResult(records: team.workspaces, firstStart: firstStart,
+                                scheduling: team.memberScheduling, abandoned: joined.abandoned)
     }
 
     /// The number of FWQ work units that take about `ticks` on this CPU: the

@@ -9,13 +9,14 @@ import Testing
 
 /// The sampler on real CPUs, and the whole chain (sampler, trace, spectrum,
 /// peaks) against a disturbance whose frequency we choose.
-@Suite(.serialized) struct FTQSamplerTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct FTQSamplerTests {
     let clock = TSCClock.calibrate(intervalNs: 50_000_000)
 
     @Test func quantaAreContiguousAndMissedOnesAreZero() throws {
         let cpu = try Affinity.allowedCPUs().cpus.last!
         let configuration = FTQConfiguration(mode: .ftq, cpus: [cpu], quantumNs: 100_000, samples: 3000)
-        let (records, firstStart) = try FTQSession.run(configuration, clock: clock)
+        let session = try FTQSession.run(configuration, clock: clock)
+        let (records, firstStart) = (session.records, session.firstStart)
         let record = try #require(records.first)
         #expect(record.count == 3000)
         let quantum = clock.ticks(nanoseconds: 100_000)
@@ -31,7 +32,8 @@ import Testing
         let cpus = try Affinity.allowedCPUs().cpus
         guard cpus.count > 1 else { return }
         let configuration = FTQConfiguration(mode: .ftq, cpus: Array(cpus.prefix(2)), quantumNs: 100_000, samples: 500)
-        let (records, firstStart) = try FTQSession.run(configuration, clock: clock)
+        let session = try FTQSession.run(configuration, clock: clock)
+        let (records, firstStart) = (session.records, session.firstStart)
         #expect(records.map(\.cpu) == Array(cpus.prefix(2)))
         #expect(records.allSatisfy { $0.count == 500 && $0.starts.base[0] == firstStart })
     }
@@ -39,7 +41,7 @@ import Testing
     @Test func fixedWorkQuantaTakeAboutTheNominalTime() throws {
         let cpu = try Affinity.allowedCPUs().cpus.last!
         let configuration = FTQConfiguration(mode: .fwq, cpus: [cpu], quantumNs: 100_000, samples: 500)
-        let (records, _) = try FTQSession.run(configuration, clock: clock)
+        let records = try FTQSession.run(configuration, clock: clock).records
         let durations = records[0].values.prefix(records[0].count).map { clock.nanoseconds($0) }.sorted()
         let median = durations[durations.count / 2]
         // Sized from a calibration run: within a factor of two of the nominal 100 µs.
@@ -74,9 +76,7 @@ import Testing
         let configuration = FTQConfiguration(mode: .ftq, cpus: [cpu], quantumNs: 100_000, samples: 30_000)
         // The sampler runs real-time too (below the disturber), as ftq --fifo
         // does, so other processes on a busy machine cannot bury the line.
-        let (records, _) = try FTQSession.run(configuration, clock: clock, onThreadReady: { _, _ in
-            _ = RealtimeScheduling.requestFIFO(priority: 5)
-        })
+        let records = try FTQSession.run(configuration, clock: clock, fifoPriority: 5).records
         stop.store(true, ordering: .relaxed)
         #expect(wakes.load(ordering: .relaxed) > 300, "the disturber did not run")
 
