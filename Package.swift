@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "KernelCore", dependencies: ["Platform", "CPlatform"], swiftSettings: hotPathFlags),
         .target(name: "AnalysisKit", dependencies: ["BenchKit", "CFFTW"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["Platform", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
+        .target(name: "CtxBenchKit", dependencies: ["Platform", "BenchKit", "CPlatform"], swiftSettings: hotPathFlags),
         .target(name: "LockBenchKit", dependencies: ["Platform", "BenchKit", "KernelCore", "CPlatform", "CReference"],
                 swiftSettings: hotPathFlags),
         // Command-line support shared by the executables, and only by them: the
@@ -70,7 +71,7 @@ let package = Package(
             "Platform", "LockBenchKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "CtxBench", dependencies: [
-            "Platform", "BenchKit", "KernelCore", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "CtxBenchKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
 
         // Tests: one target per library, plus the command-line contracts.
@@ -81,6 +82,7 @@ let package = Package(
         .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "BenchKit"]),
         .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "BenchKit", "CPlatform"]),
         .testTarget(name: "BenchCLITests", dependencies: ["BenchCLI", "Platform"]),
+        .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "BenchKit", "Platform", "CPlatform"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
     ]
 )

@@ -2,6 +2,7 @@ import Platform
 import ArgumentParser
 import BenchCLI
 import BenchKit
+import CtxBenchKit
 
 /// `ctxbench`: the costs of crossing boundaries — context switches, IPC, IPIs,
 /// event queues — and the physical floors they are read against.
@@ -43,30 +44,11 @@ struct FloorsCommand: ParsableCommand {
         let allowed = try Affinity.allowedCPUs()
         let cpu = self.cpu ?? QuietestCPU.pick(from: allowed) ?? 0
         let partner = partnerCPU ?? allowed.cpus.last(where: { $0 != cpu })
-        let measured = CPUSet([cpu] + (partner.map { [$0] } ?? []))
-        let benchRun = try BenchRun(tool: "ctxbench", options: runOptions, cpus: measured,
+        let benchRun = try BenchRun(tool: "ctxbench", options: runOptions, cpus: CPUSet([cpu] + (partner.map { [$0] } ?? [])),
                                     parameters: trialOptions.parameters.merging(["benchmark": "floors"]) { $1 })
-        if partner == nil { benchRun.warn("only one CPU allowed: the core-to-core round trip is skipped") }
-
-        final class Results: @unchecked Sendable { var measurements: [Measurement] = []; var error: (any Error)? }
-        let results = Results()
         let runner = trialOptions.runner(clock: benchRun.clock, overheadTicks: benchRun.timerOverhead.minTicks)
-        try PinnedThread.start(cpu: cpu) {
-            benchRun.prepareMeasurementThread(name: "floors@cpu\(cpu)")
-            var timer = TimerReadFloor(), cas = AtomicCASFloor(), syscall = SyscallFloor()
-            results.measurements += [runner.measure(&timer), runner.measure(&cas), runner.measure(&syscall)]
-                .compactMap { $0 }
-            if let partner, !StopRequest.isRequested {
-                do {
-                    var pingPong = try CacheLinePingPong(cpu: cpu, partnerCPU: partner)
-                    if let m = runner.measure(&pingPong, threads: 2) { results.measurements.append(m) }
-                    pingPong.finish()
-                } catch { results.error = error }
-            }
-        }.join()
-        if let error = results.error { throw error }
-        try benchRun.finish(measurements: results.measurements, complete: !StopRequest.isRequested)
-        for m in results.measurements {
+        let measurements = try FloorsSession.run(cpu: cpu, partnerCPU: partner, runner: runner, benchRun: benchRun)
+        for m in measurements {
             print("\(m.variant): \(CSVFormat.number((m.statistics.p50 * 100).rounded() / 100)) ns (median of \(m.statistics.count) trials)")
         }
         print(benchRun.directory.path)

@@ -3,10 +3,10 @@ import Synchronization
 
 /// An atomic 64-bit word alone on its own cache line, shared between threads
 /// by reference; the class itself is only touched at setup.
-final class CacheLineWord: @unchecked Sendable {
-    let atomic: UnsafeMutablePointer<Atomic<UInt64>>
+public final class CacheLineWord: @unchecked Sendable {
+    public let atomic: UnsafeMutablePointer<Atomic<UInt64>>
 
-    init(_ value: UInt64 = 0) { atomic = CacheLine.allocate(Atomic(value)) }
+    public init(_ value: UInt64 = 0) { atomic = CacheLine.allocate(Atomic(value)) }
 
     deinit { CacheLine.free(UnsafeMutableRawPointer(atomic)) }
 }

@@ -8,19 +8,27 @@ import Synchronization
 /// iteration moves the line across and back. The cost per iteration is one
 /// core-to-core round trip — the floor under any cross-CPU lock handoff or
 /// message.
-final class CacheLinePingPong: TrialBenchmark {
-    let benchmark = "floor", metric = "round_trip"
-    let variant: String
+///
+/// The partner is a one-member `ThreadTeam` (pinned, checked, stopped with a
+/// bound); it inherits the scheduling policy of the thread that creates it.
+public final class CacheLinePingPong: TrialBenchmark {
+    public let benchmark = "floor", metric = "round_trip"
+    public let variant: String
+    /// The CPU the partner runs on.
+    public var partnerCPU: Int { partner.cpus[0] }
     private let line = CacheLineWord()
-    private let stop = CacheLineWord()
-    private var partner: PinnedThread?
+    private let partner: ThreadTeam<Void>
+    private var finished = false
 
-    init(cpu: Int, partnerCPU: Int) throws {
+    /// Starts the partner on `partnerCPU`; the caller measures from `cpu`
+    /// (its own thread, pinned there).
+    public init(cpu: Int, partnerCPU: Int) throws {
         variant = "cas_round_trip_cpu\(cpu)_cpu\(partnerCPU)"
-        let line = self.line, stop = self.stop
-        partner = try PinnedThread.start(cpu: partnerCPU) {
+        partner = ThreadTeam(cpus: [partnerCPU]) { _, _ in () }
+        let line = self.line
+        try partner.launch(body: { member, _ in
             // Partner: turn every odd value even, until told to stop.
-            while stop.atomic.pointee.load(ordering: .relaxed) == 0 {
+            while !member.shouldStop {
                 let value = line.atomic.pointee.load(ordering: .relaxed)
                 if value & 1 == 1 {
                     _ = line.atomic.pointee.compareExchange(expected: value, desired: value &+ 1,
@@ -29,10 +37,11 @@ final class CacheLinePingPong: TrialBenchmark {
                     kb_pause()
                 }
             }
-        }
+        })
+        partner.release()
     }
 
-    func runBatch(iterations: Int) -> UInt64 {
+    public func runBatch(iterations: Int) -> UInt64 {
         let word = line.atomic
         var value = word.pointee.load(ordering: .relaxed)
         let start = kb_rdtsc_begin()
@@ -45,11 +54,17 @@ final class CacheLinePingPong: TrialBenchmark {
         return kb_rdtsc_end() &- start
     }
 
-    /// Stops and joins the partner thread.
-    func finish() {
-        stop.atomic.pointee.store(1, ordering: .relaxed)
-        partner?.join()
-        partner = nil
+    /// Round trips completed so far (each one: our CAS and the partner's).
+    var roundTrips: UInt64 { line.atomic.pointee.load(ordering: .acquiring) / 2 }
+
+    /// Stops the partner and waits up to `timeout` for it: true when it
+    /// returned, false when it was abandoned.
+    @discardableResult
+    public func finish(timeout: Duration = .seconds(2)) -> Bool {
+        if finished { return true }
+        finished = true
+        partner.requestStop()
+        return partner.join(timeout: timeout).joined
     }
 
     deinit { finish() }

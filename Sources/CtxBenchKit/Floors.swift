@@ -1,0 +1,29 @@
+// The physical floors every other number is read against: what a timer read,
+// an atomic, a system call and a cache-line transfer cost on this machine.
+// The CAS floor is BenchKit's `UncontendedCASFloor` (lockbench measures it too).
+
+import BenchKit
+import CPlatform
+import Glibc
+
+/// A fenced rdtsc read (the interval-closing `rdtscp; lfence`).
+public struct TimerReadFloor: TrialBenchmark {
+    public let benchmark = "floor", variant = "rdtscp", metric = "read"
+    public init() {}
+    public mutating func runBatch(iterations: Int) -> UInt64 {
+        let start = kb_rdtsc_begin()
+        for _ in 0..<iterations { kb_keep(kb_rdtsc_end()) }
+        return kb_rdtsc_end() &- start
+    }
+}
+
+/// The cheapest real system call: a user/kernel round trip.
+public struct SyscallFloor: TrialBenchmark {
+    public let benchmark = "floor", variant = "syscall_getppid", metric = "syscall"
+    public init() {}
+    public mutating func runBatch(iterations: Int) -> UInt64 {
+        let start = kb_rdtsc_begin()
+        for _ in 0..<iterations { kb_keep(UInt64(UInt32(bitPattern: getppid()))) }
+        return kb_rdtsc_end() &- start
+    }
+}

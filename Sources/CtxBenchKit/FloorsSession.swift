@@ -1,0 +1,61 @@
+// `ctxbench floors`: the floors measured on one pinned thread, then written
+// as a run. The executable parses its arguments and calls `run`.
+
+import Platform
+import BenchKit
+import Glibc
+
+/// Measures the physical floors.
+public enum FloorsSession {
+    /// What `measure` collected and how its thread was scheduled.
+    public struct Result: Sendable {
+        public var measurements: [Measurement]
+        public var scheduling: MemberScheduling
+    }
+
+    /// Measures a timer read, an uncontended CAS and a system call on a thread
+    /// pinned to `cpu`, then (with `partnerCPU`) the core-to-core CAS round
+    /// trip with a partner there. Stops early on Ctrl-C.
+    public static func measure(cpu: Int, partnerCPU: Int?, runner: TrialRunner,
+                               scheduling: TeamScheduling = .inherit) throws -> Result {
+        final class Outcome: @unchecked Sendable { var measurements: [Measurement] = []; var error: (any Error)? }
+        let team = ThreadTeam(cpus: [cpu], scheduling: scheduling) { _, _ in Outcome() }
+        try team.launch(body: { _, outcome in
+            var timer = TimerReadFloor(), cas = UncontendedCASFloor(), syscall = SyscallFloor()
+            outcome.measurements += [runner.measure(&timer), runner.measure(&cas), runner.measure(&syscall)]
+                .compactMap { $0 }
+            guard let partnerCPU, !StopRequest.isRequested else { return }
+            do {
+                var pingPong = try CacheLinePingPong(cpu: cpu, partnerCPU: partnerCPU)
+                if let m = runner.measure(&pingPong, threads: 2) { outcome.measurements.append(m) }
+                if !pingPong.finish() {
+                    throw SystemCallError("round-trip partner on CPU \(partnerCPU) did not stop", errno: ETIMEDOUT)
+                }
+            } catch { outcome.error = error }
+        })
+        team.release()
+        // The floors end by themselves, or at the next trial after Ctrl-C:
+        // wait for that, then for the thread with a bound.
+        while team.finishedCount == 0 && !StopRequest.isRequested { sleepNanoseconds(10_000_000) }
+        guard team.join(timeout: .seconds(30)).joined else {
+            throw SystemCallError("floors thread on CPU \(cpu) (did not stop 30 s after Ctrl-C)", errno: ETIMEDOUT)
+        }
+        let outcome = team.workspaces[0]
+        if let error = outcome.error { throw error }
+        return Result(measurements: outcome.measurements, scheduling: team.memberScheduling[0])
+    }
+
+    /// `ctxbench floors`: measures on `cpu` (default: the quietest allowed
+    /// CPU) with the round-trip partner on `partnerCPU` (default: another
+    /// allowed CPU; skipped, with a warning, if there is none), SCHED_FIFO when
+    /// the run asks, then writes summary.csv, trials.csv and meta.json.
+    public static func run(cpu: Int, partnerCPU: Int?, runner: TrialRunner,
+                           benchRun: BenchRun) throws -> [Measurement] {
+        if partnerCPU == nil { benchRun.warn("only one CPU allowed: the core-to-core round trip is skipped") }
+        let result = try measure(cpu: cpu, partnerCPU: partnerCPU, runner: runner,
+                                 scheduling: benchRun.teamScheduling)
+        benchRun.recordScheduling(result.scheduling, thread: "floors@cpu\(cpu)")
+        try benchRun.finish(measurements: result.measurements, complete: !StopRequest.isRequested)
+        return result.measurements
+    }
+}
