@@ -1,6 +1,8 @@
 // The measurement loop: Akaros lock_test's, generic over the lock so that it
 // specializes into direct atomics. Nothing in it allocates, counts references,
-// takes another lock, prints or calls through a witness table.
+// takes another lock, prints or calls through a witness table. It and the
+// types it touches are inlinable, so that `LockRunner.run` specializes it in
+// the module of whatever lock is measured (see MeasuredLock.swift).
 
 import Platform
 import CPlatform
@@ -8,20 +10,22 @@ import KernelCore
 import Synchronization
 
 /// What a thread is doing now, published for the watchdog.
+@usableFromInline
 enum ThreadPhase: UInt64 {
     case idle = 0, waiting = 1, holding = 2, done = 3
 }
 
 /// One thread's published state, on its own cache line, written only by it.
+@usableFromInline
 struct ThreadStatus: ~Copyable {
     /// `acquisitions << 2 | phase`: one relaxed store per transition.
-    let word = Atomic<UInt64>(0)
+    @usableFromInline let word = Atomic<UInt64>(0)
     /// Attempts recorded in the sample buffer (set when the loop ends).
-    let recorded = Atomic<Int>(0)
+    @usableFromInline let recorded = Atomic<Int>(0)
     /// Critical sections in which the canary was found overwritten.
-    let violations = Atomic<Int>(0)
+    @usableFromInline let violations = Atomic<Int>(0)
     /// TSC when the loop ended.
-    let end = Atomic<UInt64>(0)
+    @usableFromInline let end = Atomic<UInt64>(0)
     init() {}
 
     var phase: ThreadPhase { ThreadPhase(rawValue: word.load(ordering: .relaxed) & 3) ?? .idle }
@@ -30,35 +34,38 @@ struct ThreadStatus: ~Copyable {
 
 /// What the critical section updates with plain (non-RMW) loads and stores:
 /// a lost counter update or a foreign canary means the lock let two threads in.
+@usableFromInline
 struct CriticalWords: ~Copyable {
-    let counter = Atomic<UInt64>(0)
-    let canary = Atomic<UInt64>(0)
+    @usableFromInline let counter = Atomic<UInt64>(0)
+    @usableFromInline let canary = Atomic<UInt64>(0)
     init() {}
 }
 
 /// The loop's parameters, in ticks.
+@usableFromInline
 struct LoopPlan: BitwiseCopyable {
     /// Sample slots (three UInt64 each: pre, acquired, released).
-    var capacity: Int
+    @usableFromInline var capacity: Int
     /// Stop when the buffer is full (iterations mode) or go on counting.
-    var stopWhenFull: Bool
+    @usableFromInline var stopWhenFull: Bool
     /// TSC value after which no new attempt starts (UInt64.max: none).
-    var deadline: UInt64
-    var holdTicks: UInt64
-    var delayTicks: UInt64
+    @usableFromInline var deadline: UInt64
+    @usableFromInline var holdTicks: UInt64
+    @usableFromInline var delayTicks: UInt64
     /// TSC at the common start, and the throughput window width.
-    var origin: UInt64
-    var windowTicks: UInt64
-    var windowCapacity: Int
+    @usableFromInline var origin: UInt64
+    @usableFromInline var windowTicks: UInt64
+    @usableFromInline var windowCapacity: Int
 }
 
 /// One thread's memory, allocated before the run (pre-faulted, cache-line aligned).
+@usableFromInline
 struct ThreadMemory: @unchecked Sendable {
-    let status: UnsafeMutablePointer<ThreadStatus>
+    @usableFromInline let status: UnsafeMutablePointer<ThreadStatus>
     /// `capacity * 3` ticks: pre, acquired, released per attempt.
-    let samples: UnsafeMutablePointer<UInt64>
+    @usableFromInline let samples: UnsafeMutablePointer<UInt64>
     /// Acquisitions per window.
-    let windows: UnsafeMutablePointer<UInt32>
+    @usableFromInline let windows: UnsafeMutablePointer<UInt32>
 
     init(plan: LoopPlan) {
         status = CacheLine.allocate(ThreadStatus())
@@ -78,7 +85,8 @@ struct ThreadMemory: @unchecked Sendable {
 /// Runs attempts until the plan says stop, the group asks to stop or Ctrl-C:
 /// for each, TSC before the attempt, after acquiring and after releasing.
 /// Acquisition latency is acquired − pre (minus the timer overhead, later).
-@inline(never)
+/// Inlinable for specialization only: it is never inlined into its caller.
+@inlinable @inline(never)
 func measureAttempts<L: KernelLock>(_ lock: L, node: L.Node, vcore: Vcore, token: UInt64,
                                     critical: UnsafeMutablePointer<CriticalWords>,
                                     memory: ThreadMemory, plan: LoopPlan) {
