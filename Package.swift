@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "analysis", targets: ["Analysis"]),
         .executable(name: "lockbench", targets: ["LockBench"]),
         .executable(name: "ctxbench", targets: ["CtxBench"]),
+        .library(name: "RunFormat", targets: ["RunFormat"]),
         .library(name: "BenchKit", targets: ["BenchKit"]),
         .library(name: "KernelCore", targets: ["KernelCore"]),
     ],
@@ -41,21 +42,26 @@ let package = Package(
         .target(name: "Platform", dependencies: [
             "CPlatform", .product(name: "SystemPackage", package: "swift-system"),
         ], swiftSettings: hotPathFlags),
+        // RunFormat: every file of a run directory, written and read by one type
+        // each (CSV schemas, meta.json); pure Swift, no Linux shim, no CLI.
+        .target(name: "RunFormat", dependencies: [
+            .product(name: "SystemPackage", package: "swift-system"),
+        ], swiftSettings: hotPathFlags),
         .target(name: "BenchKit", dependencies: [
-            "Platform", "CPlatform", "CCpupower",
+            "Platform", "CPlatform", "CCpupower", "RunFormat",
             .product(name: "SystemPackage", package: "swift-system"),
         ], swiftSettings: hotPathFlags),
         .target(name: "KernelCore", dependencies: ["Platform", "CPlatform"], swiftSettings: hotPathFlags),
-        .target(name: "AnalysisKit", dependencies: ["BenchKit", "CFFTW"], swiftSettings: hotPathFlags),
-        .target(name: "FTQKit", dependencies: ["Platform", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
-        .target(name: "CtxBenchKit", dependencies: ["Platform", "BenchKit", "CPlatform"], swiftSettings: hotPathFlags),
-        .target(name: "LockBenchKit", dependencies: ["Platform", "BenchKit", "KernelCore", "CPlatform", "CReference"],
+        .target(name: "AnalysisKit", dependencies: ["RunFormat", "CFFTW"], swiftSettings: hotPathFlags),
+        .target(name: "FTQKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
+        .target(name: "CtxBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform"], swiftSettings: hotPathFlags),
+        .target(name: "LockBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "KernelCore", "CPlatform", "CReference"],
                 swiftSettings: hotPathFlags),
         // Command-line support shared by the executables, and only by them: the
         // common options (RunOptions, TrialOptions), validation, and option values
         // parsed once into their types (CPU lists, count and frequency lists).
         .target(name: "BenchCLI", dependencies: [
-            "Platform", "BenchKit",
+            "Platform", "RunFormat", "BenchKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -65,7 +71,7 @@ let package = Package(
             "Platform", "FTQKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "Analysis", dependencies: [
-            "AnalysisKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "AnalysisKit", "RunFormat", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LockBench", dependencies: [
             "Platform", "LockBenchKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -76,13 +82,14 @@ let package = Package(
 
         // Tests: one target per library, plus the command-line contracts.
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "CPlatform"]),
-        .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "Platform", "CPlatform"]),
+        .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
+        .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "RunFormat", "Platform", "CPlatform"]),
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "Platform", "CPlatform"]),
-        .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "BenchKit"]),
-        .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "BenchKit"]),
-        .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "BenchKit", "CPlatform"]),
+        .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "RunFormat"]),
+        .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "RunFormat", "BenchKit"]),
+        .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "RunFormat", "BenchKit", "CPlatform"]),
         .testTarget(name: "BenchCLITests", dependencies: ["BenchCLI", "Platform"]),
-        .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "BenchKit", "Platform", "CPlatform"]),
+        .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
     ]
 )

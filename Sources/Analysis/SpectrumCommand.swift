@@ -2,6 +2,7 @@ import AnalysisKit
 import ArgumentParser
 import BenchCLI
 import BenchKit
+import RunFormat
 import Foundation
 import SystemPackage
 
@@ -73,39 +74,21 @@ struct SpectrumCommand: ParsableCommand {
     }
 
     func run() throws {
-        let input = try SpectrumInput(run: input, sampleRate: sampleRate, configHZ: configHZ)
-        let directory = try RunDirectory(creating: FilePath(out ?? input.runDirectory + "/analysis"))
-        var meta = DerivedRunMetadata(tool: "analysis spectrum", inputs: [input.tracePath], parameters: [
-            "method": .string(method.rawValue),
-            "write_spectra": .string(writeSpectra.rawValue),
-            "zoom_hz": .array(zoom.hertz.map { .double($0) }),
-            "deviation_pct": .double(deviationPct),
-            "config_hz": JSONValue.from(input.configHZ) { .int(Int64($0)) },
-            "config_hz_source": .string(input.configHZSource),
-            "sample_rate_hz": JSONValue.from(input.sampleRate, JSONValue.double),
-        ])
-        meta.warnings = input.warnings
-        for warning in input.warnings { writeStderr("analysis: warning: \(warning)\n") }
-
-        let trace: FTQTrace
+        let job = SpectrumJob(
+            input: input, outputDirectory: out,
+            analysis: SpectrumAnalysis(method: method, welchSegmentLength: segment, zoomsHz: zoom.hertz,
+                                       peakFinder: PeakFinder(minProminenceDb: minProminenceDb),
+                                       deviationPct: deviationPct),
+            sampleRate: sampleRate, configHZ: configHZ, spectra: writeSpectra)
         do {
-            trace = try TraceReader(options: .init(sampleRateHz: input.sampleRate, keepStartTimes: false))
-                .read(path: input.tracePath)
+            let result = try job.run(provenance: Provenance.current(),
+                                     localConfigHZ: { try? KernelConfig.running().get().hz },
+                                     warn: { writeStderr("analysis: warning: \($0)\n") })
+            print(result.report)
         } catch let error as InputFileError {
             writeStderr("Error: \(error.description)\n")
             throw ExitCode(65)  // EX_DATAERR: the input is malformed
         }
-        let analysis = SpectrumAnalysis(method: method, welchSegmentLength: segment, zoomsHz: zoom.hertz,
-                                        peakFinder: PeakFinder(minProminenceDb: minProminenceDb),
-                                        deviationPct: deviationPct)
-        let results = trace.threads.map { analysis.analyze($0, configHZ: input.configHZ, interrupts: input.interrupts) }
-        try SpectrumOutput.write(results, spectra: writeSpectra, to: directory)
-        let measurements = SpectrumOutput.measurements(results)
-        try directory.write(Measurement.summaryTable(measurements), as: "summary.csv")
-        try meta.finish(complete: true, in: directory)
-
-        for result in results { print(SpectrumReport.text(result)) }
-        print(directory.path)
     }
 }
 

@@ -1,4 +1,4 @@
-import BenchKit
+import RunFormat
 /// How noisy one sampler thread's core was: the numbers the thesis compares between
 /// operating systems (§4.5: noise floor, work per quantum, count of deviating quanta).
 public struct NoiseSummary: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import BenchKit
+import RunFormat
 /// A peak with its family and its likely source: a row of `peaks.csv`.
 public struct LabelledPeak: Sendable, Equatable {
     public var peak: Peak
@@ -16,19 +16,21 @@ public struct LabelledPeak: Sendable, Equatable {
         self.label = label
     }
 
-    /// The `peaks.csv` columns.
-    public static let header = ["freq_hz", "power", "prominence_db", "harmonic_of_hz", "label"]
+    /// The `peaks.csv` columns (`PeaksFile`).
+    public static var header: [String] { PeaksFile.columns }
+
+    /// The `peaks.csv` row of this peak.
+    public func fileRow(thread: Int?) -> PeaksFile.Row {
+        PeaksFile.Row(thread: thread, frequencyHz: peak.frequencyHz, power: peak.power,
+                      prominenceDb: peak.prominenceDb, harmonicOfHz: fundamentalHz, label: label)
+    }
 
     /// `freq_hz,power,prominence_db,harmonic_of_hz,label`.
-    public var row: [String] {
-        [CSVFormat.number(peak.frequencyHz), CSVFormat.number(peak.power), CSVFormat.number(peak.prominenceDb),
-         CSVFormat.number(fundamentalHz), label]
-    }
+    public var row: [String] { PeaksFile.cells(fileRow(thread: nil)) }
 
     /// A `peaks.csv` table; with `thread`, a leading `thread` column (several threads).
     public static func table(_ peaks: [LabelledPeak], thread: Int? = nil) -> CSVTable {
-        guard let thread else { return CSVTable(header: header, rows: peaks.map(\.row)) }
-        return CSVTable(header: ["thread"] + header, rows: peaks.map { [String(thread)] + $0.row })
+        PeaksFile.table(peaks.map { $0.fileRow(thread: thread) }, threaded: thread != nil)
     }
 }
 

@@ -1,4 +1,4 @@
-import BenchKit
+import RunFormat
 /// How a spectrum was estimated. Both follow scipy exactly (see `Spectrum.periodogram`
 /// and `Spectrum.welch`) so anyone can check kbench's numbers with two lines of Python.
 public enum SpectrumMethod: String, Sendable, CaseIterable {
@@ -35,8 +35,12 @@ public struct Spectrum: Sendable, Equatable {
     /// Frequency resolution, fs / `fftLength`.
     public var binWidthHz: Double { fftLength > 0 ? sampleRateHz / Double(fftLength) : 0 }
 
-    /// Frequency of bin `k`, Hz: k · fs / `fftLength`.
-    public func frequency(ofBin k: Int) -> Double { Double(k) * binWidthHz }
+    /// Frequency of bin `k`, Hz: k · fs / `fftLength`, computed in that order so it
+    /// is rounded once. `k · binWidthHz` rounds twice (fs / n, then the product):
+    /// bin 10281 of a 100000-sample trace at 10 kHz would be 1028.1000000000001 Hz.
+    public func frequency(ofBin k: Int) -> Double {
+        fftLength > 0 ? Double(k) * sampleRateHz / Double(fftLength) : 0
+    }
 
     /// Frequencies of all bins.
     public var frequencies: [Double] { power.indices.map(frequency(ofBin:)) }
@@ -57,18 +61,25 @@ public struct Spectrum: Sendable, Equatable {
     /// `freq_hz,power` rows, for `spectrum.csv` and `spectrum_<Z>hz.csv`.
     public var table: CSVTable { table(thread: nil) }
 
-    /// `thread,freq_hz,power` rows when `thread` is given (traces of several threads
-    /// write one file with a `thread` column), else `freq_hz,power`.
+    /// The rows of `SpectrumFile` as text cells, made on demand: `thread,freq_hz,power`
+    /// when `thread` is given (traces of several threads write one file with a
+    /// `thread` column), else `freq_hz,power`. `SpectrumOutput` streams the same rows
+    /// to the file without making them.
     public func table(thread: Int?) -> CSVTable {
         let spectrum = self
-        guard let thread else {
-            return CSVTable(header: ["freq_hz", "power"], rowCount: power.count) { k in
-                [CSVFormat.number(spectrum.frequency(ofBin: k)), CSVFormat.number(spectrum.power[k])]
-            }
+        return CSVTable(header: SpectrumFile.header(threaded: thread != nil), rowCount: power.count) { k in
+            SpectrumFile.cells(SpectrumFile.Row(thread: thread, frequencyHz: spectrum.frequency(ofBin: k),
+                                                power: spectrum.power[k]))
         }
-        let label = String(thread)
-        return CSVTable(header: ["thread", "freq_hz", "power"], rowCount: power.count) { k in
-            [label, CSVFormat.number(spectrum.frequency(ofBin: k)), CSVFormat.number(spectrum.power[k])]
+    }
+
+    /// Streams the bins to `writer` (`thread` when the file is threaded).
+    public func write(to writer: SpectrumFile.Writer, thread: Int?) throws {
+        let rate = sampleRateHz, n = Double(fftLength)
+        try power.withUnsafeBufferPointer { power in
+            for k in power.indices {
+                try writer.append(thread: thread, frequencyHz: Double(k) * rate / n, power: power[k])
+            }
         }
     }
 }

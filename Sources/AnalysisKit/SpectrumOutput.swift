@@ -1,4 +1,4 @@
-import BenchKit
+import RunFormat
 
 /// Writes what `analysis spectrum` computed into a run directory:
 /// `spectrum.csv`, `spectrum_<Z>hz.csv` per zoom, `peaks.csv`, `noise.csv`,
@@ -13,23 +13,32 @@ public enum SpectrumOutput {
     public static func write(_ analyses: [ThreadAnalysis], spectra: Spectra = .all, to directory: RunDirectory) throws {
         let several = analyses.count > 1
         if spectra == .all {
-            try directory.write(concatenated(analyses.map { $0.spectrum.table(thread: several ? $0.thread : nil) }),
-                                as: "spectrum.csv")
+            let writer = try SpectrumFile.Writer(path: directory.file(SpectrumFile.name), threaded: several)
+            for analysis in analyses { try analysis.spectrum.write(to: writer, thread: several ? analysis.thread : nil) }
+            try writer.commit()
         }
         for (index, zoom) in (analyses.first?.zooms ?? []).enumerated() where spectra != .none {
-            let tables = analyses.map { $0.zooms[index].spectrum.table(thread: several ? $0.thread : nil) }
-            try directory.write(concatenated(tables), as: "spectrum_\(CSVFormat.number(zoom.hz))hz.csv")
+            let writer = try SpectrumFile.Writer(path: directory.file(SpectrumFile.zoomName(hz: zoom.hz)),
+                                                 threaded: several)
+            for analysis in analyses {
+                try analysis.zooms[index].spectrum.write(to: writer, thread: several ? analysis.thread : nil)
+            }
+            try writer.commit()
         }
-        try directory.write(concatenated(analyses.map { LabelledPeak.table($0.peaks, thread: several ? $0.thread : nil) }),
-                            as: "peaks.csv")
-        var noise = CSVTable(header: ["thread", "cpu", "metric", "unit", "value"])
-        for analysis in analyses {
-            for metric in analysis.summary.metrics {
-                noise.append([String(analysis.thread), String(analysis.cpu), metric.name, metric.unit,
-                              CSVFormat.number(metric.value)])
+        let peaks = analyses.flatMap { analysis in
+            analysis.peaks.map { $0.fileRow(thread: several ? analysis.thread : nil) }
+        }
+        try PeaksFile.write(peaks, threaded: several, to: directory.file(PeaksFile.name))
+        try NoiseFile.write(noiseRows(analyses), to: directory.file(NoiseFile.name))
+    }
+
+    /// noise.csv: every summary metric of every thread.
+    public static func noiseRows(_ analyses: [ThreadAnalysis]) -> [NoiseFile.Row] {
+        analyses.flatMap { analysis in
+            analysis.summary.metrics.map {
+                NoiseFile.Row(thread: analysis.thread, cpu: analysis.cpu, metric: $0.name, unit: $0.unit, value: $0.value)
             }
         }
-        try directory.write(noise, as: "noise.csv")
     }
 
     /// summary.csv rows: each noise metric of each thread as a single-valued row
@@ -44,20 +53,6 @@ public enum SpectrumOutput {
                                    metric: metric.name, unit: metric.unit, lowerIsBetter: lowerIsBetter,
                                    statistics: SampleStatistics(sorted: [metric.value]))
             }
-        }
-    }
-
-    /// Tables with the same header, one after the other, rows made on demand.
-    static func concatenated(_ tables: [CSVTable]) -> CSVTable {
-        guard tables.count > 1, let first = tables.first else { return tables.first ?? CSVTable(header: []) }
-        var offsets: [Int] = []
-        var total = 0
-        for table in tables { offsets.append(total); total += table.rowCount }
-        let starts = offsets
-        return CSVTable(header: first.header, rowCount: total) { index in
-            var table = starts.count - 1
-            while starts[table] > index { table -= 1 }
-            return tables[table].row(index - starts[table])
         }
     }
 }

@@ -1,4 +1,4 @@
-import BenchKit
+import RunFormat
 /// Everything `analysis spectrum` reports for one sampler thread.
 public struct ThreadAnalysis: Sendable {
     /// The `thread` and `cpu` columns of the series.

@@ -1,4 +1,5 @@
 import BenchKit
+import RunFormat
 import Platform
 
 extension BenchRun {

@@ -2,6 +2,7 @@ import ArgumentParser
 import BenchKit
 import Foundation
 import SystemPackage
+import RunFormat
 
 /// The options every kbench tool shares: where to write, and how hard to
 /// isolate the measurement. They become a `RunSettings`, the plain value

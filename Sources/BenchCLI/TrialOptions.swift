@@ -1,5 +1,6 @@
 import ArgumentParser
 import BenchKit
+import RunFormat
 
 /// The command-line options of a trial-based measurement (`--trials`,
 /// `--iterations`), shared by every tool that runs a `TrialRunner`.

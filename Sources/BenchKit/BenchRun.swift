@@ -2,6 +2,7 @@ import Platform
 import Foundation
 import Synchronization
 import SystemPackage
+import RunFormat
 
 /// One run of a kbench tool: it owns the run directory and meta.json, prepares
 /// the machine (stop handler, memory locking, TSC calibration, environment
@@ -58,12 +59,10 @@ public final class BenchRun: Sendable {
         }
 
         meta = Mutex(RunMetadata(
-            tool: tool, version: RunMetadata.kbenchVersion, gitCommit: SystemInfo.gitCommit(),
-            commandLine: arguments, startTime: Date(), endTime: nil, environment: environment,
+            tool: tool, provenance: SystemInfo.provenance(), commandLine: arguments, environment: environment,
             clock: clock, timerOverhead: timerOverhead, tscConsistency: consistency,
             schedulingRequested: settings.fifo ? "SCHED_FIFO \(settings.priority)" : "SCHED_OTHER",
-            schedulingObtained: [:], memoryLocked: locked, parameters: parameters,
-            warnings: [], complete: false))
+            memoryLocked: locked, parameters: parameters))
         cpuTimesAtStart = CPUTimes.read()
         for warning in warnings { warn(warning) }
         try directory.write(meta.withLock { $0 })
@@ -102,18 +101,18 @@ public final class BenchRun: Sendable {
     /// refused), as `prepareMeasurementThread` does from the thread itself.
     public func recordScheduling(_ scheduling: MemberScheduling, thread name: String) {
         if let refusal = scheduling.refusal { warn(refusal) }
-        meta.withLock { $0.schedulingObtained[name] = scheduling.obtained }
+        meta.withLock { $0.scheduling.obtained[name] = scheduling.obtained }
     }
 
     /// Writes summary.csv and trials.csv for `measurements` and the final
     /// meta.json. `complete` is false when the run was interrupted.
-    public func finish(measurements: [Measurement], complete: Bool) throws {
+    public func finish(measurements: [RunFormat.Measurement], complete: Bool) throws {
         if !measurements.isEmpty {
-            try directory.write(Measurement.summaryTable(measurements), as: "summary.csv")
-            try directory.write(Measurement.trialsTable(measurements), as: "trials.csv")
+            try SummaryFile.write(measurements, to: directory.file(SummaryFile.name))
+            try TrialsFile.write(measurements, to: directory.file(TrialsFile.name))
         }
         if !complete { warn("run interrupted: results cover only what was collected before the stop") }
-        let cpus = meta.withLock { $0.environment.cpus }
+        let cpus = CPUSet(meta.withLock { $0.cpus })
         let spent = cpuTimesAtStart.millisecondsUntil(CPUTimes.read(), cpus: cpus)
         for (cpu, times) in spent.sorted(by: { $0.key < $1.key }) where (times["steal"] ?? 0) > 0 {
             warn("the hypervisor took \(CSVFormat.number(times["steal"] ?? 0)) ms of CPU \(cpu) during the run (steal): noise /proc/interrupts does not show")

@@ -1,5 +1,6 @@
 import CCpupower
 import Glibc
+import RunFormat
 
 /// Frequency scaling and idle states through libcpupower: a governor that
 /// changes the clock or a deep C-state on an idle sibling changes what a
@@ -14,17 +15,8 @@ public enum CPUPower {
         return String(cString: name)
     }
 
-    /// One idle state of a CPU as cpuidle reports it.
-    public struct IdleState: Codable, Equatable, Sendable {
-        public let name: String
-        /// Exit latency in microseconds.
-        public let latencyUs: UInt64
-        public let enabled: Bool
-
-        enum CodingKeys: String, CodingKey {
-            case name, latencyUs = "latency_us", enabled
-        }
-    }
+    /// One idle state of a CPU as cpuidle reports it (meta.json's `cstates`).
+    public typealias IdleState = RunMetadata.IdleState
 
     /// The idle states of `cpu`, or nil when cpuidle is not available.
     public static func idleStates(cpu: Int) -> [IdleState]? {

@@ -1,14 +1,12 @@
 import Foundation
 import Platform
+import RunFormat
 /// Which IRQs may be delivered to which CPUs (/proc/irq/N/effective_affinity_list,
 /// falling back to smp_affinity_list): an IRQ routed to a measured CPU is noise
 /// the user can move away with /proc/irq/N/smp_affinity.
 public enum IRQAffinity {
-    public struct Route: Codable, Equatable, Sendable {
-        public let irq: String
-        public let cpus: String
-        public let description: String
-    }
+    /// An IRQ and the CPUs it may go to (meta.json's `irqs_on_measured_cpus`).
+    public typealias Route = RunMetadata.IRQRoute
 
     /// IRQs whose affinity includes any CPU of `measured`.
     public static func routes(to measured: CPUSet) -> [Route] {

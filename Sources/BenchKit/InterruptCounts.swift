@@ -1,4 +1,5 @@
 import Platform
+import RunFormat
 /// A snapshot of /proc/interrupts: per IRQ line, the count on each CPU.
 ///
 /// FTQ records one before and one after a run; the deltas on the measured CPUs
@@ -55,10 +56,10 @@ public struct InterruptCounts: Sendable {
     /// The column of `cpu`, if the snapshot has one.
     public func column(of cpu: Int) -> Int? { cpus.firstIndex(of: cpu) }
 
-    /// `interrupts.csv` for the measured CPUs: `irq,description,cpu,before,after`,
-    /// one row per IRQ line and CPU. Lines that did not exist before count from 0.
-    public static func deltaTable(before: InterruptCounts, after: InterruptCounts, cpus: CPUSet) -> CSVTable {
-        var table = CSVTable(header: ["irq", "description", "cpu", "before", "after"])
+    /// The rows of `interrupts.csv` (`InterruptsFile`) for the measured CPUs: one per
+    /// IRQ line and CPU. Lines that did not exist before count from 0.
+    public static func deltas(before: InterruptCounts, after: InterruptCounts, cpus: CPUSet) -> [InterruptDelta] {
+        var rows: [InterruptDelta] = []
         let earlier = Dictionary(before.lines.map { ($0.irq, $0) }, uniquingKeysWith: { first, _ in first })
         for line in after.lines {
             for cpu in cpus.cpus {
@@ -66,10 +67,16 @@ public struct InterruptCounts: Sendable {
                 let old = earlier[line.irq].flatMap { previous in
                     before.column(of: cpu).map { previous.counts[$0] }
                 } ?? 0
-                table.append([line.irq, line.description, String(cpu), String(old), String(line.counts[column])])
+                rows.append(InterruptDelta(irq: line.irq, description: line.description, cpu: cpu,
+                                           before: old, after: line.counts[column]))
             }
         }
-        return table
+        return rows
+    }
+
+    /// `interrupts.csv` as a table (`deltas` in `InterruptsFile`'s columns).
+    public static func deltaTable(before: InterruptCounts, after: InterruptCounts, cpus: CPUSet) -> CSVTable {
+        InterruptsFile.table(deltas(before: before, after: after, cpus: cpus))
     }
 }
 

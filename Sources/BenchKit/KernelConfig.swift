@@ -1,4 +1,6 @@
 import Platform
+import RunFormat
+
 /// The running kernel's build configuration (CONFIG_HZ and friends), from
 /// /proc/config.gz (CONFIG_IKCONFIG_PROC) or /boot/config-<release>.
 public struct KernelConfig: Sendable {
@@ -11,7 +13,7 @@ public struct KernelConfig: Sendable {
         var values: [String: String] = [:]
         for line in text.split(separator: "\n") where line.hasPrefix("CONFIG_") {
             let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { values[String(parts[0])] = String(parts[1]).trimmingCharacters(in: "\"") }
+            if parts.count == 2 { values[String(parts[0])] = parts[1].trimming { $0 == "\"" } }
         }
         self.values = values
         self.source = source
@@ -43,14 +45,5 @@ public struct KernelConfigUnavailable: Error, CustomStringConvertible, Sendable 
     public let tried: [String]
     public var description: String {
         "kernel configuration not readable (tried \(tried.joined(separator: ", ")))"
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: Character) -> String {
-        var view = Substring(self)
-        while view.first == set { view.removeFirst() }
-        while view.last == set { view.removeLast() }
-        return String(view)
     }
 }

@@ -1,16 +1,16 @@
 import Platform
 import CPlatform
 import Glibc
+import RunFormat
 
 // SCHED_BATCH and SCHED_IDLE are _GNU_SOURCE-only in <sched.h>.
 private let SCHED_BATCH: Int32 = 3
 private let SCHED_IDLE: Int32 = 5
 
 /// The scheduling policy a thread actually runs under, as recorded in meta.json.
-public struct SchedulingState: Codable, Equatable, Sendable {
-    public var policy: String
-    public var priority: Int
+public typealias SchedulingState = RunMetadata.SchedulingState
 
+extension SchedulingState {
     /// The calling thread's (or `tid`'s) current policy and priority.
     public static func current(thread tid: Int32 = 0) -> SchedulingState {
         let policy = kb_get_scheduler(tid)

@@ -1,14 +1,13 @@
 import Platform
 import Foundation
 import Glibc
+import RunFormat
 
 /// What the kernel tells about this machine, read from /proc and /sys. Each
 /// reader returns nil when the information is not available; callers record
 /// null and say why.
 public enum SystemInfo {
-    public static func hostName() -> String {
-        SystemFiles.firstLine("/proc/sys/kernel/hostname") ?? "unknown"
-    }
+    public static func hostName() -> String { Provenance.hostName() }
 
     public static func kernelRelease() -> String {
         SystemFiles.firstLine("/proc/sys/kernel/osrelease") ?? "unknown"
@@ -49,25 +48,9 @@ public enum SystemInfo {
             .flatMap { try? CPUSet(parsing: $0) }
     }
 
-    /// The git commit kbench was built from: $KBENCH_GIT_COMMIT, else the HEAD
-    /// of the checkout that holds the running executable.
-    public static func gitCommit() -> String? {
-        if let value = ProcessInfo.processInfo.environment["KBENCH_GIT_COMMIT"], !value.isEmpty {
-            return value
-        }
-        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
-            return nil
-        }
-        var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent(".git").path) {
-                return try? Subprocess.output("/usr/bin/git", ["-C", directory.path, "rev-parse", "HEAD"])
-                    .trimmingWhitespace()
-            }
-            directory.deleteLastPathComponent()
-        }
-        return nil
-    }
+    /// The git commit kbench was built from and whether its tree was dirty
+    /// (`Provenance.current()`).
+    public static func provenance() -> Provenance { Provenance.current() }
 }
 
 /// /proc/cpuinfo fields.
@@ -88,30 +71,5 @@ public enum CPUInfo {
             }
         }
         return nil
-    }
-}
-
-/// Runs a helper program to completion (outside any measurement).
-enum Subprocess {
-    struct Failure: Error, CustomStringConvertible {
-        let command: String
-        let status: Int32
-        var description: String { "\(command) exited with status \(status)" }
-    }
-
-    static func output(_ path: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(command: ([path] + arguments).joined(separator: " "), status: process.terminationStatus)
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }

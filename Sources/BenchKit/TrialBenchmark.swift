@@ -1,4 +1,5 @@
 import Platform
+import RunFormat
 
 /// A benchmark that measures the cost of one operation by timing a batch of
 /// them: it only says what it measures and runs a batch; `TrialRunner` owns the

@@ -3,6 +3,7 @@ import ArgumentParser
 import BenchCLI
 import BenchKit
 import CtxBenchKit
+import RunFormat
 
 /// `ctxbench`: the costs of crossing boundaries — context switches, IPC, IPIs,
 /// event queues — and the physical floors they are read against.

@@ -3,6 +3,7 @@
 
 import Platform
 import BenchKit
+import RunFormat
 import Glibc
 
 /// Measures the physical floors.

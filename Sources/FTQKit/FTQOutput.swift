@@ -1,30 +1,25 @@
 import Platform
 import BenchKit
+import RunFormat
 
 /// Writes what the samplers recorded: ftq.csv or fwq.csv, streamed (a 10-minute
 /// run is six million rows per CPU), and the summary measurements.
 public enum FTQOutput {
     public static func write(_ records: [SamplerRecord], mode: FTQConfiguration.Mode,
                              firstStart: UInt64, clock: TSCClock, to directory: RunDirectory) throws {
-        let name = mode == .ftq ? "ftq.csv" : "fwq.csv"
-        let writer = try directory.streamingWriter(for: name)
-        try writer.write(mode == .ftq ? "thread,cpu,quantum,start_ns,work\n"
-                                      : "thread,cpu,index,start_ns,duration_ns\n")
-        let comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n")
+        let format = SamplerTraceFile(mode == .ftq ? .ftq : .fwq)
+        let writer = try SamplerTraceFile.Writer(format, path: directory.file(format.name))
         for record in records {
             let starts = record.starts.prefix(record.count)
             let values = record.values.prefix(record.count)
             for index in 0..<record.count {
-                try writer.write(UInt64(record.thread)); try writer.write(byte: comma)
-                try writer.write(UInt64(record.cpu)); try writer.write(byte: comma)
-                try writer.write(UInt64(index)); try writer.write(byte: comma)
                 let offset = Double(Int64(bitPattern: starts[index] &- firstStart))
-                try writer.write(Int64(clock.nanoseconds(offset).rounded())); try writer.write(byte: comma)
-                switch mode {
-                case .ftq: try writer.write(values[index])
-                case .fwq: try writer.write(UInt64(clock.nanoseconds(values[index]).rounded()))
+                let value = switch mode {
+                case .ftq: values[index]
+                case .fwq: UInt64(clock.nanoseconds(values[index]).rounded())
                 }
-                try writer.write(byte: newline)
+                try writer.append(thread: record.thread, cpu: record.cpu, index: index,
+                                  startNs: Int64(clock.nanoseconds(offset).rounded()), value: value)
             }
         }
         try writer.commit()

@@ -3,6 +3,7 @@
 
 import Platform
 import BenchKit
+import RunFormat
 
 /// Runs an FTQ or FWQ measurement into a `BenchRun`.
 public enum FTQRun {

@@ -3,6 +3,7 @@
 // and the Table 6.1/6.2 row of a sweep.
 
 import BenchKit
+import RunFormat
 
 
 public enum LockOutput {
@@ -73,54 +74,49 @@ public enum LockOutput {
     /// Writes attempts.csv (ticks since the run's common start),
     /// throughput.csv and, when preempted, preemptions.csv.
     public static func write(_ result: LockRunResult, to directory: RunDirectory) throws {
-        let writer = try directory.streamingWriter(for: "attempts.csv")
-        try writer.write("thread,attempt,pre_ticks,acq_ticks,rel_ticks\n")
+        let attempts = try AttemptsFile.Writer(path: directory.file(AttemptsFile.name))
         let origin = result.originTicks
         for thread in result.threads {
             for i in 0..<thread.count {
-                try writer.write(thread.thread); try writer.write(byte: UInt8(ascii: ","))
-                try writer.write(i); try writer.write(byte: UInt8(ascii: ","))
-                try writer.write(thread.pre(i) &- origin); try writer.write(byte: UInt8(ascii: ","))
-                try writer.write(thread.acquired(i) &- origin); try writer.write(byte: UInt8(ascii: ","))
-                try writer.write(thread.released(i) &- origin); try writer.write(byte: UInt8(ascii: "\n"))
+                try attempts.append(thread: thread.thread, attempt: i, preTicks: thread.pre(i) &- origin,
+                                    acquiredTicks: thread.acquired(i) &- origin,
+                                    releasedTicks: thread.released(i) &- origin)
             }
         }
-        try writer.commit()
-        try directory.write(throughputTable(result), as: "throughput.csv")
+        try attempts.commit()
+        try ThroughputFile.write(throughputRows(result), threads: result.windows.count,
+                                 to: directory.file(ThroughputFile.name))
         if !result.rounds.isEmpty {
-            var table = CSVTable(header: ["round", "start_ms", "end_ms", "victims"])
-            for (index, round) in result.rounds.enumerated() {
-                table.append([String(index), CSVFormat.number(round.startMs), CSVFormat.number(round.endMs),
-                              round.victims.map(String.init).joined(separator: " ")])
+            let rounds = result.rounds.enumerated().map { index, round in
+                PreemptionsFile.Row(round: index, startMs: round.startMs, endMs: round.endMs, victims: round.victims)
             }
-            try directory.write(table, as: "preemptions.csv")
+            try PreemptionsFile.write(rounds, to: directory.file(PreemptionsFile.name))
         }
     }
 
-    /// `time_ms,total_per_ms,thread0_per_ms,…,preempted`: acquisitions per ms
-    /// in each window (window start in ms from the run's start); `preempted`
-    /// is 1 when a preemption round overlaps the window.
-    public static func throughputTable(_ result: LockRunResult) -> CSVTable {
-        let threads = result.windows.count
-        var table = CSVTable(header: ["time_ms", "total_per_ms"] + (0..<threads).map { "thread\($0)_per_ms" } + ["preempted"])
+    /// Acquisitions per ms in each window (window start in ms from the run's
+    /// start); `preempted` when a preemption round overlaps the window.
+    public static func throughputRows(_ result: LockRunResult) -> [ThroughputFile.Row] {
         let scale = 1e6 / result.windowNs
         let widthMs = result.windowNs / 1e6
-        for (w, total) in result.totalPerWindow.enumerated() {
+        return result.totalPerWindow.enumerated().map { w, total in
             let start = Double(w) * widthMs
-            let preempted = result.rounds.contains { $0.startMs < start + widthMs && $0.endMs > start }
-            table.append([CSVFormat.number((start * 1e6).rounded() / 1e6), CSVFormat.number(Double(total) * scale)]
-                         + result.windows.map { CSVFormat.number(Double($0[w]) * scale) }
-                         + [preempted ? "1" : "0"])
+            return ThroughputFile.Row(
+                timeMs: (start * 1e6).rounded() / 1e6, totalPerMs: Double(total) * scale,
+                perThreadPerMs: result.windows.map { Double($0[w]) * scale },
+                preempted: result.rounds.contains { $0.startMs < start + widthMs && $0.endMs > start })
         }
-        return table
     }
 
-    /// Table 6.1/6.2's columns: acquisition latency in ticks.
-    public static let tableHeader = ["lock", "threads", "n", "mean_ticks", "std_ticks", "min_ticks", "max_ticks",
-                                     "p50_ticks", "p75_ticks", "p90_ticks", "p99_ticks", "p999_ticks"]
+    /// throughput.csv as a table (`ThroughputFile`).
+    public static func throughputTable(_ result: LockRunResult) -> CSVTable {
+        ThroughputFile.table(throughputRows(result), threads: result.windows.count)
+    }
+
+    /// Table 6.1/6.2's columns: acquisition latency in ticks (`LockTableFile`).
+    public static var tableHeader: [String] { LockTableFile.header }
 
     public static func tableRow(lock: String, threads: Int, _ s: SampleStatistics) -> [String] {
-        [lock, String(threads), String(s.count)]
-            + [s.mean, s.std, s.min, s.max, s.p50, s.p75, s.p90, s.p99, s.p999].map(CSVFormat.number)
+        LockTableFile.cells(LockTableFile.Row(lock: lock, threads: threads, statistics: s))
     }
 }

@@ -2,6 +2,7 @@
 // thread count) into one run directory, with Table 6.1/6.2 as table.csv.
 
 import BenchKit
+import RunFormat
 import Platform
 
 /// How an invocation ended, for the tool's exit status.

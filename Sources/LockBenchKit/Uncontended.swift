@@ -2,6 +2,7 @@
 // the same algorithms in C (CReference, -O2) and the CAS floor, in the same run.
 
 import BenchKit
+import RunFormat
 import CPlatform
 import CReference
 import KernelCore

@@ -67,13 +67,3 @@ public struct CPUListError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "invalid CPU list '\(text)': '\(item)' \(reason)" }
 }
-
-extension StringProtocol {
-    /// The text without leading and trailing whitespace (Foundation-free).
-    public func trimmingWhitespace() -> String {
-        var view = Substring(self)
-        while let first = view.first, first.isWhitespace { view.removeFirst() }
-        while let last = view.last, last.isWhitespace { view.removeLast() }
-        return String(view)
-    }
-}

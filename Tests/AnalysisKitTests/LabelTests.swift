@@ -1,4 +1,4 @@
-import BenchKit
+import RunFormat
 import Foundation
 import Testing
 @testable import AnalysisKit

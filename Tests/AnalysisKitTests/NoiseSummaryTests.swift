@@ -1,4 +1,4 @@
-import BenchKit
+import RunFormat
 import Testing
 @testable import AnalysisKit
 

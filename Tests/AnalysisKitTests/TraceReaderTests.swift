@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AnalysisKit
+import RunFormat
 
 @Suite("FTQ trace reader")
 struct TraceReaderTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BenchKit
+import RunFormat
 
 @Suite struct InterruptCountsTests {
     @Test func interruptsParse() throws {

@@ -1,28 +1,11 @@
 import SystemPackage
 
-/// How kbench formats CSV cells: numbers in their shortest exact form (whole
-/// numbers without a fraction), text quoted only when it must be (RFC 4180).
-public enum CSVFormat {
-    public static func number(_ value: Double) -> String {
-        if value.isNaN { return "nan" }
-        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
-    }
-
-    public static func escape(_ cell: String) -> String {
-        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
-            return cell
-        }
-        return "\"" + cell.replacingAll("\"", with: "\"\"") + "\""
-    }
-}
-
-/// A CSV table: a header and rows of cells, written atomically.
+/// A CSV table as text cells: a header and rows, for the small files (summaries,
+/// peaks, interrupt counts) and for tests that look at cells. Large files are
+/// streamed with `CSVWriter` instead.
 ///
-/// Small tables (summaries, peaks) hold their rows; large ones (a spectrum of a
-/// 2^24-sample trace has 8 million rows) produce each row on demand while it is
-/// written, so the table costs no more memory than the data it is made from.
+/// A table may also produce each row on demand (`init(header:rowCount:makeRow:)`),
+/// so a view of a large table costs no more memory than the data it is made from.
 public struct CSVTable: Sendable {
     public let header: [String]
     private var stored: [[String]]
@@ -68,23 +51,11 @@ public struct CSVTable: Sendable {
     }
 
     public func write(to path: FilePath) throws {
-        let writer = try AtomicFileWriter(path: path)
-        func writeLine(_ cells: [String]) throws {
-            try writer.write(cells.map(CSVFormat.escape).joined(separator: ","))
-            try writer.write(byte: UInt8(ascii: "\n"))
+        let writer = try CSVWriter(path: path, header: header)
+        for row in rows {
+            for cell in row { try writer.cell(cell) }
+            try writer.endRow()
         }
-        try writeLine(header)
-        for line in rows { try writeLine(line) }
         try writer.commit()
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var result = ""
-        for character in self {
-            if character == target { result += replacement } else { result.append(character) }
-        }
-        return result
     }
 }

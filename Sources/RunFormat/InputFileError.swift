@@ -1,4 +1,4 @@
-/// A problem with an input file (an FTQ trace, `interrupts.csv`), reported as one line
+/// A problem with an input file (any file of a run directory: ftq.csv, interrupts.csv, meta.json), reported as one line
 /// that names the file and, when there is one, the line: `ftq.csv:17: column 'work':
 /// 'abc' is not a number`. The `analysis` tool prints `description` and exits non-zero.
 public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -29,6 +29,10 @@ public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertibl
         case cannotInferQuantum(thread: Int)
         /// A counter that went backwards (`after` < `before` in interrupts.csv).
         case counterWentBackwards(before: UInt64, after: UInt64)
+        /// A cell that must be `true` or `false` is not.
+        case notABoolean(column: String, cell: String)
+        /// A JSON file (meta.json) that does not decode; the string says where and why.
+        case invalidJSON(String)
     }
 
     /// The file, as the caller named it.
@@ -67,6 +71,8 @@ public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertibl
             return "thread \(thread) has a single quantum: cannot infer the sample rate; give it explicitly"
         case .counterWentBackwards(let before, let after):
             return "counter went backwards (before \(before), after \(after))"
+        case .notABoolean(let column, let cell): return "column '\(column)': '\(cell)' is not true or false"
+        case .invalidJSON(let reason): return "not a kbench meta.json: \(reason)"
         }
     }
 }

@@ -7,15 +7,15 @@ import Darwin
 /// Number parsing straight from CSV bytes, without making a `String` per cell.
 ///
 /// Integers (the common case: `start_ns`, `work`) take a loop over digits; anything else
-/// (`1.5e3`) falls back to strtod on a small copy. Surrounding spaces are allowed;
+/// (`1.5e3`) falls back to strtod on a small copy. Surrounding spaces and tabs are allowed (`CSVCells.trimmed`);
 /// NaN, infinities, hex floats and trailing garbage are not numbers here.
-enum ByteNumbers {
+public enum ByteNumbers {
     /// The cell as an `Int64`, or nil when it is not a decimal integer that fits.
     @inline(__always)
-    static func int64(_ cell: UnsafeBufferPointer<UInt8>) -> Int64? {
-        var i = 0, end = cell.count
-        while i < end, cell[i] == 0x20 { i += 1 }
-        while end > i, cell[end - 1] == 0x20 { end -= 1 }
+    public static func int64(_ cell: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let cell = CSVCells.trimmed(cell)
+        var i = 0
+        let end = cell.count
         guard i < end else { return nil }
         var negative = false
         if cell[i] == 0x2D || cell[i] == 0x2B { negative = cell[i] == 0x2D; i += 1 }
@@ -35,15 +35,14 @@ enum ByteNumbers {
 
     /// The cell as a finite `Double`, or nil when it is not a decimal number.
     @inline(__always)
-    static func double(_ cell: UnsafeBufferPointer<UInt8>) -> Double? {
+    public static func double(_ cell: UnsafeBufferPointer<UInt8>) -> Double? {
         if let integer = int64(cell), abs(integer) < (1 << 53) { return Double(integer) }
         return slowDouble(cell)
     }
 
     private static func slowDouble(_ cell: UnsafeBufferPointer<UInt8>) -> Double? {
-        var i = 0, end = cell.count
-        while i < end, cell[i] == 0x20 { i += 1 }
-        while end > i, cell[end - 1] == 0x20 { end -= 1 }
+        let cell = CSVCells.trimmed(cell)
+        let i = 0, end = cell.count
         let length = end - i
         guard length > 0, length < 64 else { return nil }
         // Only decimal syntax: digits, sign, point, exponent.
@@ -60,6 +59,41 @@ enum ByteNumbers {
             let value = strtod(text.baseAddress!, &stop)
             guard let stop, stop == text.baseAddress! + length, value.isFinite else { return nil }
             return value
+        }
+    }
+}
+
+extension ByteNumbers {
+    /// The cell as a `UInt64`, or nil when it is not a non-negative decimal integer that fits.
+    @inline(__always)
+    public static func uint64(_ cell: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        let cell = CSVCells.trimmed(cell)
+        var i = 0
+        if i < cell.count, cell[i] == 0x2B { i += 1 }
+        guard i < cell.count else { return nil }
+        var value: UInt64 = 0
+        while i < cell.count {
+            let digit = cell[i] &- 0x30
+            guard digit < 10 else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(digit))
+            guard !o1, !o2 else { return nil }
+            value = sum
+            i += 1
+        }
+        return value
+    }
+
+    /// The cell as a `Double` as kbench writes numbers (`CSVFormat.appendNumber`):
+    /// a decimal number, or `nan`, `inf`, `-inf` (any case, as numpy writes them too).
+    public static func writtenDouble(_ cell: UnsafeBufferPointer<UInt8>) -> Double? {
+        if let value = double(cell) { return value }
+        let word = String(decoding: CSVCells.trimmed(cell), as: UTF8.self).lowercased()
+        switch word {
+        case "nan", "+nan", "-nan": return .nan
+        case "inf", "+inf", "infinity", "+infinity": return .infinity
+        case "-inf", "-infinity": return -.infinity
+        default: return nil
         }
     }
 }

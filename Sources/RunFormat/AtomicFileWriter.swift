@@ -1,4 +1,3 @@
-import Platform
 import Glibc
 import SystemPackage
 
@@ -8,26 +7,36 @@ import SystemPackage
 /// Ctrl-C before the commit leaves no file that looks complete.
 ///
 /// Writes are buffered (64 KiB), so streaming millions of rows costs one system
-/// call per buffer. Values are appended as ASCII without building Strings.
+/// call per buffer. Numbers are appended as ASCII straight into the buffer,
+/// without building Strings (`CSVFormat.appendDigits`); `CSVWriter` adds the
+/// commas, quoting and row discipline of a CSV file on top.
 public final class AtomicFileWriter {
     public let path: FilePath
     private let temporaryPath: FilePath
     private var descriptor: FileDescriptor?
-    private var buffer: [UInt8] = []
+    /// Bytes not yet written; `count` of them are valid. The slack beyond
+    /// `bufferLimit` lets one number be appended without a capacity check.
+    private var buffer: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
     private static let bufferLimit = 1 << 16
+    /// Room guaranteed after `bufferLimit` for one appended number.
+    static let numberRoom = CSVFormat.maximumNumberLength
 
     public init(path: FilePath) throws {
         self.path = path
         let name = path.lastComponent?.string ?? "output"
         temporaryPath = path.removingLastComponent().appending(".\(name).partial-\(getpid())")
+        capacity = Self.bufferLimit + Self.numberRoom
+        buffer = .allocate(capacity: capacity)
         do {
             descriptor = try FileDescriptor.open(
                 temporaryPath, .writeOnly, options: [.create, .truncate, .closeOnExec],
                 permissions: [.ownerReadWrite, .groupRead, .otherRead])
         } catch let errno as Errno {
+            buffer.deallocate()
             throw FileWriteError(path: path, errno: errno)
         }
-        buffer.reserveCapacity(Self.bufferLimit + 4096)
     }
 
     deinit {
@@ -36,66 +45,74 @@ public final class AtomicFileWriter {
             try? descriptor.close()
             _ = unlink(temporaryPath.string)
         }
+        buffer.deallocate()
     }
 
     // MARK: Appending
 
-    public func write(_ text: String) throws {
-        var text = text
-        text.withUTF8 { buffer.append(contentsOf: $0) }
+    /// Appends raw bytes (UTF-8 text, a whole file).
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            if count >= Self.bufferLimit { try flush() }
+            let n = min(bytes.count - offset, capacity - count)
+            (buffer + count).update(from: bytes.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt8.self),
+                                    count: n)
+            count += n
+            offset += n
+        }
         try flushIfFull()
     }
 
+    public func write(_ text: String) throws {
+        var text = text
+        try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    @inline(__always)
     public func write(byte: UInt8) throws {
-        buffer.append(byte)
+        buffer[count] = byte
+        count += 1
         try flushIfFull()
     }
 
     /// Appends the decimal digits of `value`.
+    @inline(__always)
     public func write(_ value: UInt64) throws {
-        if value == 0 { buffer.append(UInt8(ascii: "0")); return try flushIfFull() }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for 20 digits
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            while rest > 0 {
-                scratch[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            }
-            buffer.append(contentsOf: scratch[(24 - count)...])
-        }
+        count += CSVFormat.appendDigits(value, to: buffer + count)
         try flushIfFull()
     }
 
+    @inline(__always)
     public func write(_ value: Int64) throws {
-        if value < 0 {
-            buffer.append(UInt8(ascii: "-"))
-            try write(value.magnitude)
-        } else {
-            try write(UInt64(value))
-        }
+        count += CSVFormat.appendDigits(value, to: buffer + count)
+        try flushIfFull()
     }
 
+    @inline(__always)
     public func write(_ value: Int) throws { try write(Int64(value)) }
 
-    /// Appends `value` in the shortest form that reads back exactly.
+    /// Appends `value` in the shortest form that reads back exactly
+    /// (`CSVFormat.number`).
+    @inline(__always)
     public func write(_ value: Double) throws {
-        try write(CSVFormat.number(value))
+        count += CSVFormat.appendNumber(value, to: buffer + count)
+        try flushIfFull()
     }
 
+    @inline(__always)
     private func flushIfFull() throws {
-        if buffer.count >= Self.bufferLimit { try flush() }
+        if count >= Self.bufferLimit { try flush() }
     }
 
     private func flush() throws {
-        guard let descriptor, !buffer.isEmpty else { return }
+        guard let descriptor, count > 0 else { return }
         do {
-            _ = try buffer.withUnsafeBytes { try descriptor.writeAll($0) }
+            _ = try descriptor.writeAll(UnsafeRawBufferPointer(start: buffer, count: count))
         } catch let errno as Errno {
             throw FileWriteError(path: path, errno: errno)
         }
-        buffer.removeAll(keepingCapacity: true)
+        count = 0
     }
 
     // MARK: Finishing
@@ -107,10 +124,10 @@ public final class AtomicFileWriter {
         do {
             // fsync before rename: after a crash the final name never points at
             // a file whose contents are still only in the page cache.
-            if fsync(descriptor.rawValue) != 0 { throw Errno.last }
+            if fsync(descriptor.rawValue) != 0 { throw Errno(rawValue: errno) }
             try descriptor.close()
             self.descriptor = nil
-            if rename(temporaryPath.string, path.string) != 0 { throw Errno.last }
+            if rename(temporaryPath.string, path.string) != 0 { throw Errno(rawValue: errno) }
         } catch let errno as Errno {
             self.descriptor = nil
             _ = unlink(temporaryPath.string)
@@ -121,7 +138,8 @@ public final class AtomicFileWriter {
     /// Writes `bytes` to `path` atomically in one go.
     public static func write(_ bytes: some Sequence<UInt8>, to path: FilePath) throws {
         let writer = try AtomicFileWriter(path: path)
-        writer.buffer.append(contentsOf: bytes)
+        let array = Array(bytes)
+        try array.withUnsafeBytes { try writer.write($0) }
         try writer.commit()
     }
 }

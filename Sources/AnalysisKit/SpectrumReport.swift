@@ -1,11 +1,9 @@
-import AnalysisKit
-import BenchKit
 import Foundation
 
 /// The few lines `analysis spectrum` prints per thread: the noise summary and
 /// the strongest peak families.
-enum SpectrumReport {
-    static func text(_ analysis: ThreadAnalysis, families: Int = 6) -> String {
+public enum SpectrumReport {
+    public static func text(_ analysis: ThreadAnalysis, families: Int = 6) -> String {
         let s = analysis.summary
         var lines = [
             "thread \(analysis.thread) (cpu \(analysis.cpu)): \(s.count) quanta at \(format(s.sampleRateHz)) Hz",

@@ -11,15 +11,17 @@ import Darwin
 /// 1 MiB buffer, hands each line to the caller as bytes (without its `\n` or `\r\n`),
 /// and keeps only the unfinished tail of a chunk between reads. Memory is the buffer,
 /// whatever the file size.
-struct ByteLineReader {
+public struct ByteLineReader {
     /// Bytes per read(2), and the longest line accepted.
-    static let bufferSize = 1 << 20
+    public static let bufferSize = 1 << 20
 
-    let path: String
+    public let path: String
+
+    public init(path: String) { self.path = path }
 
     /// Calls `body(line, lineNumber)` for each line, line numbers 1-based. The bytes are
     /// valid only during the call. A UTF-8 byte-order mark at the start is skipped.
-    func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
+    public func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw InputFileError(path: path, problem: .cannotOpen(String(cString: strerror(errno))))
@@ -76,7 +78,7 @@ struct ByteLineReader {
     }
 
     /// The bytes `start..<end`, without a trailing `\r`.
-    private static func line(_ buffer: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
+    fileprivate static func line(_ buffer: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
         var end = end
         if end > start, buffer[end - 1] == 0x0D { end -= 1 }
         return UnsafeBufferPointer(start: buffer + start, count: end - start)
@@ -89,6 +91,31 @@ struct ByteLineReader {
             if got >= 0 { return got }
             if errno == EINTR { continue }
             throw InputFileError(path: path, problem: .readFailed(String(cString: strerror(errno))))
+        }
+    }
+}
+
+extension ByteLineReader {
+    /// Calls `body(line, lineNumber)` for each line of text already in memory, with
+    /// the same rules as a file: `\n` or `\r\n` line ends, a leading byte-order mark
+    /// skipped, line numbers 1-based.
+    public static func forEachLine(inText text: String, _ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
+        var text = text
+        try text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
+            let buffer = UnsafeMutablePointer(mutating: base)
+            var start = bytes.count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF ? 3 : 0
+            var lineNumber = 1
+            var position = start
+            while position < bytes.count {
+                if base[position] == 0x0A {
+                    try body(line(buffer, start, position), lineNumber)
+                    lineNumber += 1
+                    start = position + 1
+                }
+                position += 1
+            }
+            if start < bytes.count { try body(line(buffer, start, bytes.count), lineNumber) }
         }
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import BenchKit
+@testable import RunFormat
 
 @Suite struct StatisticsTests {
     @Test func quantilesMatchNumpyLinearInterpolation() throws {

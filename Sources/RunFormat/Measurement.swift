@@ -4,7 +4,7 @@
 /// This is the row of `summary.csv`, the long format every kbench tool writes:
 /// `benchmark,variant,threads,param,metric,unit,lower_is_better,n,mean,std,min,
 /// p50,p75,p90,p99,p999,max`.
-public struct Measurement: Sendable {
+public struct Measurement: Sendable, Equatable {
     public var benchmark: String
     public var variant: String
     public var threads: Int
@@ -31,38 +31,19 @@ public struct Measurement: Sendable {
         self.trials = trials
     }
 
-    public static let summaryHeader = [
-        "benchmark", "variant", "threads", "param", "metric", "unit", "lower_is_better",
-        "n", "mean", "std", "min", "p50", "p75", "p90", "p99", "p999", "max",
-    ]
+    /// summary.csv's columns (`SummaryFile.header`).
+    public static var summaryHeader: [String] { SummaryFile.header }
 
-    public static let trialsHeader = [
-        "benchmark", "variant", "threads", "param", "metric", "unit", "trial", "value",
-    ]
-
-    var summaryRow: [String] {
-        let s = statistics
-        return [benchmark, variant, String(threads), param, metric, unit, lowerIsBetter ? "true" : "false",
-                String(s.count)] + [s.mean, s.std, s.min, s.p50, s.p75, s.p90, s.p99, s.p999, s.max].map(CSVFormat.number)
-    }
-
-    var trialRows: [[String]] {
-        trials.enumerated().map { index, value in
-            [benchmark, variant, String(threads), param, metric, unit, String(index), CSVFormat.number(value)]
-        }
-    }
+    /// trials.csv's columns (`TrialsFile.header`).
+    public static var trialsHeader: [String] { TrialsFile.header }
 
     /// summary.csv for `measurements`.
     public static func summaryTable(_ measurements: [Measurement]) -> CSVTable {
-        var table = CSVTable(header: summaryHeader)
-        for measurement in measurements { table.append(measurement.summaryRow) }
-        return table
+        SummaryFile.table(measurements)
     }
 
     /// trials.csv for `measurements`.
     public static func trialsTable(_ measurements: [Measurement]) -> CSVTable {
-        var table = CSVTable(header: trialsHeader)
-        for measurement in measurements { for row in measurement.trialRows { table.append(row) } }
-        return table
+        TrialsFile.table(measurements)
     }
 }
