@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "RunFormat", targets: ["RunFormat"]),
         .library(name: "BenchKit", targets: ["BenchKit"]),
         .library(name: "KernelCore", targets: ["KernelCore"]),
+        .library(name: "VcoreEmulation", targets: ["VcoreEmulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,11 +52,18 @@ let package = Package(
             "Platform", "CPlatform", "CCpupower", "RunFormat",
             .product(name: "SystemPackage", package: "swift-system"),
         ], swiftSettings: hotPathFlags),
+        // Kernel primitives: locks, futex mutex, sequence counter, the vcore
+        // runtime protocol the PDR locks are generic over.
         .target(name: "KernelCore", dependencies: ["Platform", "CPlatform"], swiftSettings: hotPathFlags),
+        // The emulated vcore kernel on Linux (vcore map, preemption by signal,
+        // parking, controller, vcore threads): the VcoreRuntime lockbench uses.
+        .target(name: "VcoreEmulation", dependencies: ["KernelCore", "Platform", "CPlatform"],
+                swiftSettings: hotPathFlags),
         .target(name: "AnalysisKit", dependencies: ["RunFormat", "CFFTW"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
         .target(name: "CtxBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform"], swiftSettings: hotPathFlags),
-        .target(name: "LockBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "KernelCore", "CPlatform", "CReference"],
+        .target(name: "LockBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "KernelCore", "VcoreEmulation",
+                                                     "CPlatform", "CReference"],
                 swiftSettings: hotPathFlags),
         // Command-line support shared by the executables, and only by them: the
         // common options (RunOptions, TrialOptions), validation, and option values
@@ -84,10 +92,13 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "CPlatform"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
         .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "RunFormat", "Platform", "CPlatform"]),
-        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "Platform", "CPlatform"]),
+        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "VcoreEmulation", "Platform", "CPlatform"]),
+        .testTarget(name: "VcoreEmulationTests", dependencies: ["VcoreEmulation", "KernelCore", "BenchKit",
+                                                                "Platform", "CPlatform"]),
         .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "RunFormat"]),
         .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "RunFormat", "BenchKit"]),
-        .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "RunFormat", "BenchKit", "CPlatform"]),
+        .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "VcoreEmulation",
+                                                              "RunFormat", "BenchKit", "CPlatform"]),
         .testTarget(name: "BenchCLITests", dependencies: ["BenchCLI", "Platform"]),
         .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),

@@ -6,7 +6,7 @@ import Synchronization
 public final class CacheLineWord: @unchecked Sendable {
     public let atomic: UnsafeMutablePointer<Atomic<UInt64>>
 
-    public init(_ value: UInt64 = 0) { atomic = CacheLine.allocate(Atomic(value)) }
+    public init(_ value: UInt64 = 0) { atomic = CacheLineBox(Atomic(value)).pointer }
 
-    deinit { CacheLine.free(UnsafeMutableRawPointer(atomic)) }
+    deinit { CacheLineBox(boxAt: atomic).deallocate() }
 }

@@ -1,4 +1,4 @@
-// FIFOHog: native-mode preemption: a real-time CPU hog on the victim's CPU.
+// FIFOHog: a noise injector: a real-time CPU hog that takes one CPU away.
 
 import Platform
 import CPlatform
@@ -7,11 +7,12 @@ import Synchronization
 import Glibc
 #endif
 
-/// Really preempts whatever runs on one CPU: a SCHED_FIFO thread pinned there
-/// that spins for a duration. Stock Linux gives the victim no notice and its
-/// peers no way to help it, so this shows what plain MCS does when a waiter or
-/// holder loses its CPU (no recovery is possible; PDR locks see no preempted
-/// flag either).
+/// Injects noise by really preempting whatever runs on one CPU: a SCHED_FIFO
+/// thread pinned there that spins for a duration. Stock Linux gives the
+/// victim no notice and its peers no way to help it. lockbench's native mode
+/// uses it to show what plain MCS does when a waiter or holder loses its CPU
+/// (no recovery is possible; PDR locks see no preempted flag either); any
+/// benchmark can use it to take a CPU away for a known time.
 ///
 /// Linux' real-time throttling (`/proc/sys/kernel/sched_rt_runtime_us`,
 /// 950 ms of every second by default) bounds how long one hog can hold a CPU.
@@ -23,7 +24,7 @@ public final class FIFOHog: @unchecked Sendable {
     public private(set) var endNanos: UInt64 = 0
     private let thread: PinnedThread
     private var joined = false
-    private let result: UnsafeMutablePointer<HogResult>
+    private let result: CacheLineBox<HogResult>
 
     private struct HogResult: ~Copyable {
         /// 0 while setting up, 1 when spinning, -errno on failure.
@@ -41,7 +42,7 @@ public final class FIFOHog: @unchecked Sendable {
     /// on `cpu`, or it waits (starved) until the hog is done.
     public init(cpu: Int32, duration: Duration, priority: Int32 = 50) throws {
         self.cpu = cpu
-        nonisolated(unsafe) let result = CacheLine.allocate(HogResult())
+        let result = CacheLineBox(HogResult())
         self.result = result
         let spin = duration.nanoseconds
         thread = try PinnedThread.start(cpu: nil) {
@@ -94,6 +95,6 @@ public final class FIFOHog: @unchecked Sendable {
 
     deinit {
         join()
-        CacheLine.free(UnsafeMutableRawPointer(result))
+        result.deallocate()
     }
 }

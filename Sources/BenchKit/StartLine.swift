@@ -24,12 +24,12 @@ import Synchronization
 /// the wake-up to the start tick, on their own CPU (`TeamMember.waitForStartTick`).
 public final class StartLine: @unchecked Sendable {
     /// Members checked in (futex word: the coordinator sleeps on it).
-    private let arrived = FutexWord()
+    private let arrived = CacheLineBox(FutexWord())
     /// 0 until the coordinator decides; then `started` or `cancelled` (futex
     /// word: the members sleep on it).
-    private let state = FutexWord()
+    private let state = CacheLineBox(FutexWord())
     /// The start tick, stored before `state` says `started`.
-    private let tick = CacheLine.allocate(Atomic<UInt64>(0))
+    private let tick = CacheLineBox(Atomic<UInt64>(0)).pointer
 
     private static let started: UInt32 = 1, cancelled: UInt32 = 2
 
@@ -41,25 +41,25 @@ public final class StartLine: @unchecked Sendable {
     deinit {
         arrived.deallocate()
         state.deallocate()
-        CacheLine.free(UnsafeMutableRawPointer(tick))
+        CacheLineBox(boxAt: tick).deallocate()
     }
 
     // MARK: Members
 
     /// Counts the calling member in and wakes the coordinator.
     public func checkIn() {
-        arrived.atomic.pointee.wrappingAdd(1, ordering: .releasing)
-        arrived.wakeAll()
+        arrived.pointee.value.wrappingAdd(1, ordering: .releasing)
+        arrived.pointee.wakeAll()
     }
 
     /// Sleeps until the start is published: the start tick, or nil if the
     /// start was cancelled.
     public func waitForStart() -> UInt64? {
         while true {
-            switch state.atomic.pointee.load(ordering: .acquiring) {
+            switch state.pointee.value.load(ordering: .acquiring) {
             case Self.started: return tick.pointee.load(ordering: .relaxed)
             case Self.cancelled: return nil
-            default: state.wait(whileEqualTo: 0, timeoutNs: Self.pollNs)
+            default: state.pointee.wait(whileEqualTo: 0, timeoutNs: Self.pollNs)
             }
         }
     }
@@ -67,7 +67,7 @@ public final class StartLine: @unchecked Sendable {
     // MARK: Coordinator
 
     /// Members checked in so far.
-    public var checkedIn: Int { Int(arrived.atomic.pointee.load(ordering: .acquiring)) }
+    public var checkedIn: Int { Int(arrived.pointee.value.load(ordering: .acquiring)) }
 
     /// Sleeps until `count` members have checked in; false if `timeoutNs`
     /// passed first. Everything a member wrote before checking in is visible
@@ -75,11 +75,11 @@ public final class StartLine: @unchecked Sendable {
     public func waitForCheckIns(_ count: Int, timeoutNs: Int64) -> Bool {
         let deadline = monotonicNanos() &+ UInt64(max(0, timeoutNs))
         while true {
-            let now = arrived.atomic.pointee.load(ordering: .acquiring)
+            let now = arrived.pointee.value.load(ordering: .acquiring)
             if Int(now) >= count { return true }
             let clock = monotonicNanos()
             guard clock < deadline else { return false }
-            arrived.wait(whileEqualTo: now, timeoutNs: min(Int64(deadline - clock), 10_000_000))
+            arrived.pointee.wait(whileEqualTo: now, timeoutNs: min(Int64(deadline - clock), 10_000_000))
         }
     }
 
@@ -88,14 +88,14 @@ public final class StartLine: @unchecked Sendable {
     public func release(at startTick: UInt64) {
         tick.pointee.store(startTick, ordering: .relaxed)
         // Releasing: a member that sees `started` sees the tick.
-        _ = state.atomic.pointee.compareExchange(expected: 0, desired: Self.started, ordering: .releasing)
-        state.wakeAll()
+        _ = state.pointee.value.compareExchange(expected: 0, desired: Self.started, ordering: .releasing)
+        state.pointee.wakeAll()
     }
 
     /// Tells every member there will be no start (a failed launch, a stop
     /// before the start). No effect after `release`.
     public func cancel() {
-        _ = state.atomic.pointee.compareExchange(expected: 0, desired: Self.cancelled, ordering: .releasing)
-        state.wakeAll()
+        _ = state.pointee.value.compareExchange(expected: 0, desired: Self.cancelled, ordering: .releasing)
+        state.pointee.wakeAll()
     }
 }

@@ -129,13 +129,13 @@ public final class ThreadTeam<Workspace: Sendable>: @unchecked Sendable {
         if startTick == nil { shared.line.cancel() }
         let deadline = monotonicNanos() &+ timeout.nanoseconds
         while true {
-            let done = shared.finished.atomic.pointee.load(ordering: .acquiring)
+            let done = shared.finished.pointee.value.load(ordering: .acquiring)
             if Int(done) == threads.count { break }
             let now = monotonicNanos()
             guard now < deadline else {
                 return TeamJoin(abandoned: (0..<threads.count).filter { !shared.hasFinished($0) })
             }
-            shared.finished.wait(whileEqualTo: done, timeoutNs: Int64(min(deadline - now, 10_000_000)))
+            shared.finished.pointee.wait(whileEqualTo: done, timeoutNs: Int64(min(deadline - now, 10_000_000)))
         }
         for thread in threads { thread.join() }
         joined = true
@@ -201,9 +201,9 @@ public final class ThreadTeam<Workspace: Sendable>: @unchecked Sendable {
 final class TeamShared: @unchecked Sendable {
     let line = StartLine()
     /// Set once to ask every member to stop (its own line: read in loops).
-    let stop = CacheLine.allocate(Atomic<Bool>(false))
+    let stop = CacheLineBox(Atomic<Bool>(false)).pointer
     /// Members that returned (futex word: the coordinator sleeps on it).
-    let finished = FutexWord()
+    let finished = CacheLineBox(FutexWord())
     /// One flag per member, set when it returned (to name abandoned ones).
     private let finishedFlags: UnsafeMutablePointer<Atomic<Bool>>
     /// Each member's scheduling outcome, written by it before it checks in.
@@ -219,7 +219,7 @@ final class TeamShared: @unchecked Sendable {
     }
 
     deinit {
-        CacheLine.free(UnsafeMutableRawPointer(stop))
+        CacheLineBox(boxAt: stop).deallocate()
         finished.deallocate()
         finishedFlags.deallocate()
         scheduling.deinitialize(count: members)
@@ -228,13 +228,13 @@ final class TeamShared: @unchecked Sendable {
 
     func requestStop() { stop.pointee.store(true, ordering: .relaxed) }
 
-    var finishedCount: Int { Int(finished.atomic.pointee.load(ordering: .acquiring)) }
+    var finishedCount: Int { Int(finished.pointee.value.load(ordering: .acquiring)) }
 
     func hasFinished(_ member: Int) -> Bool { finishedFlags[member].load(ordering: .acquiring) }
 
     func finish(_ member: Int) {
         finishedFlags[member].store(true, ordering: .releasing)
-        finished.atomic.pointee.wrappingAdd(1, ordering: .releasing)
-        finished.wakeAll()
+        finished.pointee.value.wrappingAdd(1, ordering: .releasing)
+        finished.pointee.wakeAll()
     }
 }

@@ -1,5 +1,5 @@
-import Platform
-// KernelCore: the kernel core of kbench as a library.
+// KernelCore: the kernel primitives of kbench as a library, with no
+// emulation in it (the emulated vcore kernel is the VcoreEmulation target).
 //
 // Locks (one type per file, one protocol, the same verbs: lock, unlock, tryLock):
 //   SpinLock          CAS test-and-set (Akaros' spinlock)
@@ -11,44 +11,13 @@ import Platform
 //   MCSPDRNLock       MCS-PDRN: qnodes in the lock, advertised lock holder,
 //                     preemption sequence counter
 //   PthreadMutexLock  glibc pthread_mutex_t, the baseline
-// Every lock is a trivial struct over cache-line aligned memory (CacheLine);
-// `KernelLock` is what a generic benchmark loop is written against.
+// Every lock is a trivial struct over cache-line memory (CacheLineBox,
+// CacheLineArray); `KernelLock` is what a generic benchmark loop is written
+// against. The PDR locks are generic over a `VcoreRuntime` (which vcores are
+// preempted, the preemption sequence counter, ensure_vcore_runs, the events
+// check at unlock), specialized per runtime so their paths keep no dispatch.
 //
-// Emulated vcores (Akaros on Linux):
-//   VcoreMap              per-vcore run state, preemption sequence counter,
-//                         preemption message counter, per-vcore event
-//                         mailboxes; preempt/restore (the kernel),
-//                         changeToVcore (sys_change_vcore), ensureVcoreRuns
-//                         (parlib's ensure_vcore_runs), checkEvents/
-//                         handleEvents (uth_enable_notifs, handle_vc_preempt)
-//   PreemptionSignal      the thread-directed signal that parks a preempted vcore
-//   VcoreGroup            N pinned kernel threads, one per vcore: start, stop, join
-//   PreemptionController  the kernel preempting vcores on a schedule
-//   FIFOHog               native mode: a SCHED_FIFO hog that really preempts a CPU
-//
-// How faithful the emulation is, and where it is not:
-// - A preemption is a signal whose handler parks the vcore's thread on a futex
-//   in the vcore map; the VC_PREEMPTED flag is set (under the kernel lock, with
-//   the sequence counter odd) before the signal lands, so observers may see a
-//   vcore preempted a moment before it stops, which the thesis' protocol
-//   tolerates (spurious changes are safe).
-// - A change of vcore moves the target onto the caller's CPU, as Akaros starts
-//   the target on the caller's pcore; `restoreAll` moves every vcore home.
-// - Preemption events (EV_VCORE_PREEMPT): every kernel preemption posts one
-//   to the lowest running vcore's mailbox, every change posts one (about the
-//   caller) to the target's. A PDR unlock ends with `checkEvents`, the
-//   emulated `uth_enable_notifs`: pending events are handled as parlib's
-//   `handle_vc_preempt` does, by a one-way change (EV_CHECK_MSGS, no
-//   preemption message) to a vcore still preempted. This recovery from
-//   outside the lock queue is what lets MCS-PDRN break the storm (§6.2);
-//   without it every change is made by a waiter inside the queue and the
-//   preempted vcores never leave it. Nested PDR locks are not tracked: an
-//   inner unlock may change vcores while an outer lock is held (safe, as
-//   its waiters then change to the holder, but Akaros would wait for the
-//   outermost unlock).
-// - Vcores that share a CPU (more vcores than CPUs) are time-sliced by Linux,
-//   which the vcore map cannot see: a vcore descheduled that way looks
-//   "running". Running the vcores SCHED_FIFO (VcoreGroup's `fifoPriority`) makes
-//   the emulated kernel the only one that stops a running vcore, except for
-//   Linux' deadline fair server (6.12+), which may run starved SCHED_OTHER
-//   tasks for up to 50 ms a second.
+// Other primitives:
+//   FutexMutex        a sleeping mutex on one futex word (kernel-side sections)
+//   SequenceCounter   a seqlock counter: one writer, readers retry
+//   VcoreRuntime      what a PDR lock asks of the vcores it runs on

@@ -14,12 +14,12 @@ import Synchronization
 @frozen
 public struct MCSLock: KernelLock, @unchecked Sendable {
     /// The queue's tail: nil when free, else the last waiter's (or the holder's) node.
-    @usableFromInline let tail: UnsafeMutablePointer<Atomic<UnsafeMutableRawPointer?>>
+    @usableFromInline let tail: CacheLineBox<Atomic<UnsafeMutableRawPointer?>>
 
     public static var name: String { "mcs" }
 
     /// A new, unlocked lock on its own cache line.
-    public init() { tail = CacheLine.allocate(Atomic<UnsafeMutableRawPointer?>(nil)) }
+    public init() { tail = CacheLineBox(Atomic<UnsafeMutableRawPointer?>(nil)) }
 
     @inlinable
     public func lock(_ node: QueueNode, vcore: VcoreID = 0) {
@@ -72,5 +72,5 @@ public struct MCSLock: KernelLock, @unchecked Sendable {
     /// True while some thread holds or waits for the lock (a snapshot).
     public var isLocked: Bool { tail.pointee.load(ordering: .relaxed) != nil }
 
-    public func deallocate() { CacheLine.free(UnsafeMutableRawPointer(tail)) }
+    public func deallocate() { tail.deallocate() }
 }

@@ -5,17 +5,6 @@ import Platform
 import CPlatform
 import Synchronization
 
-@usableFromInline
-struct MCSPDRNHeader: ~Copyable {
-    /// The queue's tail (line 0).
-    @usableFromInline let tail = Atomic<UnsafeMutableRawPointer?>(nil)
-    let pad0 = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-    /// The holder's vcore id or `MCSPDRNLock.noLockHolder` (line 1): a hint
-    /// only, written by the holder (and by a releasing holder for its successor).
-    @usableFromInline let lockHolder = Atomic<UInt32>(UInt32.max)
-    @usableFromInline init() {}
-}
-
 /// An MCS-PDR lock that keeps one queue node per vcore inside the lock and
 /// advertises the holder's vcore id, so waiters can help the holder directly
 /// instead of only their predecessor, and only look when something happened.
@@ -30,47 +19,46 @@ struct MCSPDRNHeader: ~Copyable {
 /// The advertised holder is an optimization, never needed for correctness.
 /// Because waiters leave a preempted vcore in the middle of the queue alone
 /// while the advertised holder runs, the preemption event reaches a vcore
-/// outside the queue first (`unlock` ends with `VcoreMap.checkEvents`), which
-/// changes to it: the queue empties of preempted vcores without a storm.
+/// outside the queue first (`unlock` ends with `VcoreRuntime.checkEvents`),
+/// which changes to it: the queue empties of preempted vcores without a storm.
+///
+/// Generic over the vcore runtime, specialized as `SpinPDRLock` is.
 @frozen
-public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
-    @usableFromInline let header: UnsafeMutablePointer<MCSPDRNHeader>
-    /// qnode 0; qnode v is `CacheLine.size * v` bytes further.
-    @usableFromInline let qnodes: UnsafeMutableRawPointer
-    /// The vcore map the lock's waiters consult and change vcores through.
-    public let map: VcoreMap
+public struct MCSPDRNLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendable {
+    /// The queue's tail, on its own line.
+    @usableFromInline let tail: CacheLineBox<Atomic<UnsafeMutableRawPointer?>>
+    /// The holder's vcore id or `noLockHolder`, on its own line: a hint
+    /// only, written by the holder (and by a releasing holder for its successor).
+    @usableFromInline let advertisedHolder: CacheLineBox<Atomic<UInt32>>
+    /// One queue node per vcore, each on its own line; qnode v is vcore v's.
+    @usableFromInline let qnodes: CacheLineArray<QueueNodeStorage>
+    /// The vcore runtime the lock's waiters consult and change vcores through.
+    public let runtime: Runtime
 
     /// `lockHolder` when no holder is advertised.
     public static var noLockHolder: UInt32 { UInt32.max }
 
     public static var name: String { "mcs-pdrn" }
 
-    /// A new, unlocked lock with a queue node for each vcore of `map`.
-    public init(map: VcoreMap) {
-        let headerLines = 2
-        let memory = CacheLine.allocate(lines: headerLines + map.count)
-        header = memory.bindMemory(to: MCSPDRNHeader.self, capacity: 1)
-        header.initialize(to: MCSPDRNHeader())
-        qnodes = memory + headerLines * CacheLine.size
-        for index in 0..<map.count {
-            (qnodes + index * CacheLine.size).bindMemory(to: QueueNodeStorage.self, capacity: 1)
-                .initialize(to: QueueNodeStorage())
-        }
-        self.map = map
+    /// A new, unlocked lock with a queue node for each vcore of `runtime`.
+    public init(runtime: Runtime) {
+        tail = CacheLineBox(Atomic<UnsafeMutableRawPointer?>(nil))
+        advertisedHolder = CacheLineBox(Atomic<UInt32>(Self.noLockHolder))
+        qnodes = CacheLineArray(count: runtime.count) { _ in QueueNodeStorage() }
+        self.runtime = runtime
     }
 
-    /// The qnode of `vcore`, which must be below `map.count` (checked in
+    /// The qnode of `vcore`, which must be below `runtime.count` (checked in
     /// debug builds only: this is on the lock path).
     @inlinable
     func qnode(_ vcore: VcoreID) -> UnsafeMutableRawPointer {
-        assert(Int(vcore) < map.count, "MCSPDRNLock: vcore \(vcore) has no qnode")
-        return qnodes + Int(vcore) &* CacheLine.size
+        UnsafeMutableRawPointer(qnodes.pointer(at: Int(vcore)))
     }
 
     /// The vcore owning a node: pointer arithmetic on the array.
     @inlinable
     func vcore(of node: UnsafeMutableRawPointer) -> VcoreID {
-        VcoreID(truncatingIfNeeded: (node - qnodes) / CacheLine.size)
+        VcoreID(truncatingIfNeeded: qnodes.index(of: node))
     }
 
     @inlinable
@@ -79,10 +67,10 @@ public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
         let me = QueueNode(raw: mine).storage
         me.pointee.next.store(nil, ordering: .relaxed)
         me.pointee.locked.store(1, ordering: .relaxed)
-        guard let predecessor = header.pointee.tail.exchange(mine, ordering: .acquiringAndReleasing)
+        guard let predecessor = tail.pointee.exchange(mine, ordering: .acquiringAndReleasing)
         else {
             // Relaxed: a hint for waiters, ordered by nothing they rely on.
-            header.pointee.lockHolder.store(vcore, ordering: .relaxed)
+            advertisedHolder.pointee.store(vcore, ordering: .relaxed)
             return
         }
         wait(mine, behind: predecessor, vcore: vcore)
@@ -96,19 +84,19 @@ public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
     /// holder runs, or the predecessor when no holder is advertised or the
     /// advertised one is us (our predecessor names us just before handing
     /// over). Out of line, off the fast path.
-    @usableFromInline @inline(never)
+    @inlinable @inline(never)
     func wait(_ mine: UnsafeMutableRawPointer, behind predecessor: UnsafeMutableRawPointer, vcore: VcoreID) {
         let me = QueueNode(raw: mine).storage
         let predecessorVcore = self.vcore(of: predecessor)
         QueueNode(raw: predecessor).storage.pointee.next.store(mine, ordering: .releasing)
-        let sequence = map.sequence
+        let sequence = runtime.sequence
         while me.pointee.locked.load(ordering: .acquiring) != 0 {
-            if map.isPreempted(predecessorVcore) || map.sequence != sequence {
-                let holder = header.pointee.lockHolder.load(ordering: .relaxed)
+            if runtime.isPreempted(predecessorVcore) || runtime.sequence != sequence {
+                let holder = advertisedHolder.pointee.load(ordering: .relaxed)
                 if holder == Self.noLockHolder || holder == vcore {
-                    map.ensureVcoreRuns(predecessorVcore, from: vcore)
+                    runtime.ensureVcoreRuns(predecessorVcore, from: vcore)
                 } else {
-                    map.ensureVcoreRuns(holder, from: vcore)
+                    runtime.ensureVcoreRuns(holder, from: vcore)
                 }
             }
             kb_pause()
@@ -119,18 +107,18 @@ public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
     public func tryLock(_ node: NoNode = NoNode(), vcore: VcoreID) -> Bool {
         let mine = qnode(vcore)
         QueueNode(raw: mine).storage.pointee.next.store(nil, ordering: .relaxed)
-        guard header.pointee.tail.compareExchange(expected: nil, desired: mine,
+        guard tail.pointee.compareExchange(expected: nil, desired: mine,
                                                   successOrdering: .acquiringAndReleasing,
                                                   failureOrdering: .relaxed).exchanged
         else { return false }
-        header.pointee.lockHolder.store(vcore, ordering: .relaxed)
+        advertisedHolder.pointee.store(vcore, ordering: .relaxed)
         return true
     }
 
     /// Hands the lock to the successor (advertising it as holder) or leaves
     /// the queue empty, then handles any preemption events the vcore
     /// received meanwhile (the emulated `uth_enable_notifs`; see
-    /// `VcoreMap.checkEvents`): it may change to a preempted vcore and
+    /// `VcoreRuntime.checkEvents`): it may change to a preempted vcore and
     /// return only once it runs again. That change, made outside the queue,
     /// is how MCS-PDRN gets rid of a preempted vcore without the storm.
     @inlinable
@@ -139,44 +127,48 @@ public struct MCSPDRNLock: KernelLock, @unchecked Sendable {
         if let successor = QueueNode(raw: mine).storage.pointee.next.load(ordering: .acquiring) {
             // Advertise the successor on its behalf; the releasing store below
             // orders it before the hand-off.
-            header.pointee.lockHolder.store(self.vcore(of: successor), ordering: .relaxed)
+            advertisedHolder.pointee.store(self.vcore(of: successor), ordering: .relaxed)
             QueueNode(raw: successor).storage.pointee.locked.store(0, ordering: .releasing)
-        } else if header.pointee.tail.compareExchange(expected: mine, desired: nil,
+        } else if tail.pointee.compareExchange(expected: mine, desired: nil,
                                                       successOrdering: .releasing,
                                                       failureOrdering: .relaxed).exchanged {
             // A new holder may have advertised itself between the CAS and
             // this store; waiters then fall back to their predecessor.
-            header.pointee.lockHolder.store(Self.noLockHolder, ordering: .relaxed)
+            advertisedHolder.pointee.store(Self.noLockHolder, ordering: .relaxed)
         } else {
             handOffToLinkingSuccessor(mine, vcore: vcore)
         }
-        map.checkEvents(vcore)
+        runtime.checkEvents(vcore)
     }
 
     /// The thesis' lines 54-61: a successor swapped in but has not linked
     /// yet; ensure the tail runs (by induction it makes our successor run).
-    @usableFromInline @inline(never)
+    @inlinable @inline(never)
     func handOffToLinkingSuccessor(_ mine: UnsafeMutableRawPointer, vcore: VcoreID) {
-        let tailVcore = header.pointee.tail.load(ordering: .relaxed).map { self.vcore(of: $0) } ?? vcore
+        let tailVcore = tail.pointee.load(ordering: .relaxed).map { self.vcore(of: $0) } ?? vcore
         var successor = QueueNode(raw: mine).storage.pointee.next.load(ordering: .acquiring)
         while successor == nil {
-            map.ensureVcoreRuns(tailVcore, from: vcore)
+            runtime.ensureVcoreRuns(tailVcore, from: vcore)
             kb_pause()
             successor = QueueNode(raw: mine).storage.pointee.next.load(ordering: .acquiring)
         }
         guard let next = successor else { return }
-        header.pointee.lockHolder.store(self.vcore(of: next), ordering: .relaxed)
+        advertisedHolder.pointee.store(self.vcore(of: next), ordering: .relaxed)
         QueueNode(raw: next).storage.pointee.locked.store(0, ordering: .releasing)
     }
 
     /// The advertised holder, or nil (a hint, as the waiters see it).
     public var lockHolder: VcoreID? {
-        let value = header.pointee.lockHolder.load(ordering: .relaxed)
+        let value = advertisedHolder.pointee.load(ordering: .relaxed)
         return value == Self.noLockHolder ? nil : value
     }
 
     /// True while some vcore holds or waits for the lock (a snapshot).
-    public var isLocked: Bool { header.pointee.tail.load(ordering: .relaxed) != nil }
+    public var isLocked: Bool { tail.pointee.load(ordering: .relaxed) != nil }
 
-    public func deallocate() { CacheLine.free(UnsafeMutableRawPointer(header)) }
+    public func deallocate() {
+        tail.deallocate()
+        advertisedHolder.deallocate()
+        qnodes.deallocate()
+    }
 }

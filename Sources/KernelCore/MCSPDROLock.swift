@@ -15,26 +15,28 @@ import Synchronization
 /// preempted vcore faster than changes move it to the tail: a "preemption
 /// storm" of one `changeToVcore` per hand-off (thesis Fig. 6.5). `MCSPDRNLock`
 /// was designed to break it. The storm needs a queue long enough that the
-/// in-queue changes outrun the event handler (`VcoreMap.handleEvents`, run
-/// after each unlock); with a handful of emulated vcores the handler often
-/// wins, so here PDRO degrades (1.5-2x PDRN's messages, many stalled
+/// in-queue changes outrun the event handler (the emulation's
+/// `VcoreMap.handleEvents`, run after each unlock); with a handful of
+/// emulated vcores the handler often wins, so here PDRO degrades (1.5-2x PDRN's messages, many stalled
 /// milliseconds) rather than storms.
 ///
 /// A successor reads its predecessor's node after publishing itself, so a
 /// node's memory must outlive the lock's use (garbage there is harmless: at
 /// worst an arbitrary vcore is ensured to run).
+///
+/// Generic over the vcore runtime, specialized as `SpinPDRLock` is.
 @frozen
-public struct MCSPDROLock: KernelLock, @unchecked Sendable {
-    @usableFromInline let tail: UnsafeMutablePointer<Atomic<UnsafeMutableRawPointer?>>
-    /// The vcore map the lock's waiters consult and change vcores through.
-    public let map: VcoreMap
+public struct MCSPDROLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendable {
+    @usableFromInline let tail: CacheLineBox<Atomic<UnsafeMutableRawPointer?>>
+    /// The vcore runtime the lock's waiters consult and change vcores through.
+    public let runtime: Runtime
 
     public static var name: String { "mcs-pdro" }
 
-    /// A new, unlocked lock on its own cache line, for the vcores of `map`.
-    public init(map: VcoreMap) {
-        tail = CacheLine.allocate(Atomic<UnsafeMutableRawPointer?>(nil))
-        self.map = map
+    /// A new, unlocked lock on its own cache line, for the vcores of `runtime`.
+    public init(runtime: Runtime) {
+        tail = CacheLineBox(Atomic<UnsafeMutableRawPointer?>(nil))
+        self.runtime = runtime
     }
 
     @inlinable
@@ -53,7 +55,7 @@ public struct MCSPDROLock: KernelLock, @unchecked Sendable {
     /// The thesis' lines 23-29: link in behind `predecessor` and, while
     /// waiting, make sure it runs (it makes sure its own predecessor runs,
     /// and so on up to the holder). Out of line, off the fast path.
-    @usableFromInline @inline(never)
+    @inlinable @inline(never)
     func wait(_ node: QueueNode, behind predecessor: UnsafeMutableRawPointer, vcore: VcoreID) {
         let me = node.storage
         let pred = QueueNode(raw: predecessor).storage
@@ -62,7 +64,7 @@ public struct MCSPDROLock: KernelLock, @unchecked Sendable {
         let predecessorVcore = pred.pointee.vcore.load(ordering: .relaxed)
         pred.pointee.next.store(node.raw, ordering: .releasing)
         while me.pointee.locked.load(ordering: .acquiring) != 0 {
-            map.ensureVcoreRuns(predecessorVcore, from: vcore)
+            runtime.ensureVcoreRuns(predecessorVcore, from: vcore)
             kb_pause()
         }
     }
@@ -78,7 +80,7 @@ public struct MCSPDROLock: KernelLock, @unchecked Sendable {
 
     /// Hands the lock to the successor (or leaves the queue empty), then
     /// handles any preemption events the vcore received meanwhile (the
-    /// emulated `uth_enable_notifs`; see `VcoreMap.checkEvents`): it may
+    /// emulated `uth_enable_notifs`; see `VcoreRuntime.checkEvents`): it may
     /// change to a preempted vcore and return only once it runs again.
     @inlinable
     public func unlock(_ node: QueueNode, vcore: VcoreID) {
@@ -91,13 +93,13 @@ public struct MCSPDROLock: KernelLock, @unchecked Sendable {
                                                 failureOrdering: .relaxed).exchanged {
             handOffToLinkingSuccessor(node, vcore: vcore)
         }
-        map.checkEvents(vcore)
+        runtime.checkEvents(vcore)
     }
 
     /// The thesis' lines 42-47: a successor has swapped in but not linked
     /// yet. We do not know who it is, but the tail's owner will (by
     /// induction) make it run, so we ensure the tail runs while we wait.
-    @usableFromInline @inline(never)
+    @inlinable @inline(never)
     func handOffToLinkingSuccessor(_ node: QueueNode, vcore: VcoreID) {
         let me = node.storage
         // Acquiring: the tail's node fields were published by its exchange.
@@ -105,7 +107,7 @@ public struct MCSPDROLock: KernelLock, @unchecked Sendable {
             .map { QueueNode(raw: $0).storage.pointee.vcore.load(ordering: .relaxed) } ?? vcore
         var successor = me.pointee.next.load(ordering: .acquiring)
         while successor == nil {
-            map.ensureVcoreRuns(tailVcore, from: vcore)
+            runtime.ensureVcoreRuns(tailVcore, from: vcore)
             kb_pause()
             successor = me.pointee.next.load(ordering: .acquiring)
         }
@@ -116,5 +118,5 @@ public struct MCSPDROLock: KernelLock, @unchecked Sendable {
     /// True while some vcore holds or waits for the lock (a snapshot).
     public var isLocked: Bool { tail.pointee.load(ordering: .relaxed) != nil }
 
-    public func deallocate() { CacheLine.free(UnsafeMutableRawPointer(tail)) }
+    public func deallocate() { tail.deallocate() }
 }

@@ -10,16 +10,15 @@ import Glibc
 /// futex, so it is the one lock here whose waiters give their CPU away.
 @frozen
 public struct PthreadMutexLock: KernelLock, @unchecked Sendable {
-    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let mutex: CacheLineBox<pthread_mutex_t>
 
     public static var name: String { "pthread" }
 
     /// A new, unlocked mutex. Traps if pthread_mutex_init fails (it cannot for
     /// a default mutex on Linux).
     public init() {
-        let lines = CacheLine.roundUp(MemoryLayout<pthread_mutex_t>.size) / CacheLine.size
-        mutex = CacheLine.allocate(lines: lines).bindMemory(to: pthread_mutex_t.self, capacity: 1)
-        let rc = pthread_mutex_init(mutex, nil)
+        mutex = CacheLineBox(pthread_mutex_t())
+        let rc = pthread_mutex_init(mutex.pointer, nil)
         precondition(rc == 0, "pthread_mutex_init failed: \(rc)")
     }
 
@@ -28,21 +27,21 @@ public struct PthreadMutexLock: KernelLock, @unchecked Sendable {
 
     @inlinable
     public func lock(_ node: NoNode = NoNode(), vcore: VcoreID = 0) {
-        _ = pthread_mutex_lock(mutex)
+        _ = pthread_mutex_lock(mutex.pointer)
     }
 
     @inlinable
     public func tryLock(_ node: NoNode = NoNode(), vcore: VcoreID = 0) -> Bool {
-        pthread_mutex_trylock(mutex) == 0
+        pthread_mutex_trylock(mutex.pointer) == 0
     }
 
     @inlinable
     public func unlock(_ node: NoNode = NoNode(), vcore: VcoreID = 0) {
-        _ = pthread_mutex_unlock(mutex)
+        _ = pthread_mutex_unlock(mutex.pointer)
     }
 
     public func deallocate() {
-        pthread_mutex_destroy(mutex)
-        CacheLine.free(UnsafeMutableRawPointer(mutex))
+        pthread_mutex_destroy(mutex.pointer)
+        mutex.deallocate()
     }
 }

@@ -17,7 +17,8 @@ struct QueueNodeStorage: ~Copyable {
     @usableFromInline init() {}
 }
 
-/// A caller-supplied MCS queue node: a pointer to one cache line of its own.
+/// A caller-supplied MCS queue node: the address of a `CacheLineBox`, a
+/// line of its own.
 ///
 /// Allocate one per thread at setup (`QueueNode.allocate()`), pass it to
 /// `lock`/`unlock`, and free it when the thread no longer uses any lock. With
@@ -40,8 +41,8 @@ public struct QueueNode: LockNode, @unchecked Sendable {
     var raw: UnsafeMutableRawPointer { UnsafeMutableRawPointer(storage) }
 
     public static func allocate() -> QueueNode {
-        QueueNode(CacheLine.allocate(QueueNodeStorage()))
+        QueueNode(CacheLineBox(QueueNodeStorage()).pointer)
     }
 
-    public func deallocate() { CacheLine.free(raw) }
+    public func deallocate() { CacheLineBox(boxAt: storage).deallocate() }
 }

@@ -10,12 +10,12 @@ import Synchronization
 /// `TTASLock` to see what spinning on a read saves under contention.
 @frozen
 public struct SpinLock: KernelLock, @unchecked Sendable {
-    @usableFromInline let word: UnsafeMutablePointer<Atomic<UInt32>>
+    @usableFromInline let word: CacheLineBox<Atomic<UInt32>>
 
     public static var name: String { "spin" }
 
     /// A new, unlocked lock on its own cache line.
-    public init() { word = CacheLine.allocate(Atomic<UInt32>(0)) }
+    public init() { word = CacheLineBox(Atomic<UInt32>(0)) }
 
     @inlinable
     public func lock(_ node: NoNode = NoNode(), vcore: VcoreID = 0) {
@@ -41,5 +41,5 @@ public struct SpinLock: KernelLock, @unchecked Sendable {
     /// True while some thread holds the lock (a snapshot, for tests and diagnostics).
     public var isLocked: Bool { word.pointee.load(ordering: .relaxed) != 0 }
 
-    public func deallocate() { CacheLine.free(UnsafeMutableRawPointer(word)) }
+    public func deallocate() { word.deallocate() }
 }

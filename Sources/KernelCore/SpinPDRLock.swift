@@ -11,22 +11,26 @@ import Synchronization
 ///
 /// A swap would not do: a failed attempt would overwrite the holder's id. The
 /// waiter reads the word (a plain load, as TTAS) and tries the CAS only once
-/// it reads `unlocked`. `vcore` must be below `map.count`.
+/// it reads `unlocked`. `vcore` must be below `runtime.count`.
+///
+/// Generic over the vcore runtime and `@inlinable` throughout (the
+/// out-of-line slow path too), so a caller specialized for one runtime
+/// calls it directly: no witness table on any lock path.
 @frozen
-public struct SpinPDRLock: KernelLock, @unchecked Sendable {
-    @usableFromInline let word: UnsafeMutablePointer<Atomic<UInt32>>
-    /// The vcore map the lock's waiters consult and change vcores through.
-    public let map: VcoreMap
+public struct SpinPDRLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendable {
+    @usableFromInline let word: CacheLineBox<Atomic<UInt32>>
+    /// The vcore runtime the lock's waiters consult and change vcores through.
+    public let runtime: Runtime
 
     /// The word's value when nobody holds the lock (vcore ids are smaller).
     public static var unlocked: UInt32 { UInt32.max }
 
     public static var name: String { "spin-pdr" }
 
-    /// A new, unlocked lock on its own cache line, for the vcores of `map`.
-    public init(map: VcoreMap) {
-        word = CacheLine.allocate(Atomic<UInt32>(Self.unlocked))
-        self.map = map
+    /// A new, unlocked lock on its own cache line, for the vcores of `runtime`.
+    public init(runtime: Runtime) {
+        word = CacheLineBox(Atomic<UInt32>(Self.unlocked))
+        self.runtime = runtime
     }
 
     @inlinable
@@ -46,12 +50,12 @@ public struct SpinPDRLock: KernelLock, @unchecked Sendable {
     /// The thesis' loop: while the lock is held, spend the spin making sure
     /// the holder runs (`ensure_vcore_runs`), then try the CAS again. Out of
     /// line, so the fast path keeps no registers alive across a call.
-    @usableFromInline @inline(never)
+    @inlinable @inline(never)
     func lockContended(vcore: VcoreID) {
         while true {
             var holder = word.pointee.load(ordering: .relaxed)
             while holder != Self.unlocked {
-                map.ensureVcoreRuns(holder, from: vcore)
+                runtime.ensureVcoreRuns(holder, from: vcore)
                 kb_pause()
                 holder = word.pointee.load(ordering: .relaxed)
             }
@@ -72,12 +76,12 @@ public struct SpinPDRLock: KernelLock, @unchecked Sendable {
 
     /// Releases the lock, then handles any preemption events the vcore
     /// received meanwhile (the emulated `uth_enable_notifs`; see
-    /// `VcoreMap.checkEvents`): it may change to a preempted vcore and return
+    /// `VcoreRuntime.checkEvents`): it may change to a preempted vcore and return
     /// only once the emulated kernel gives it a core again.
     @inlinable
     public func unlock(_ node: NoNode = NoNode(), vcore: VcoreID) {
         word.pointee.store(Self.unlocked, ordering: .releasing)
-        map.checkEvents(vcore)
+        runtime.checkEvents(vcore)
     }
 
     /// The holder's vcore id, or nil when free (a snapshot).
@@ -86,5 +90,5 @@ public struct SpinPDRLock: KernelLock, @unchecked Sendable {
         return value == Self.unlocked ? nil : value
     }
 
-    public func deallocate() { CacheLine.free(UnsafeMutableRawPointer(word)) }
+    public func deallocate() { word.deallocate() }
 }

@@ -9,12 +9,12 @@ import Synchronization
 /// traffic. Same uncontended cost as `SpinLock` (the first load hits).
 @frozen
 public struct TTASLock: KernelLock, @unchecked Sendable {
-    @usableFromInline let word: UnsafeMutablePointer<Atomic<UInt32>>
+    @usableFromInline let word: CacheLineBox<Atomic<UInt32>>
 
     public static var name: String { "ttas" }
 
     /// A new, unlocked lock on its own cache line.
-    public init() { word = CacheLine.allocate(Atomic<UInt32>(0)) }
+    public init() { word = CacheLineBox(Atomic<UInt32>(0)) }
 
     @inlinable
     public func lock(_ node: NoNode = NoNode(), vcore: VcoreID = 0) {
@@ -43,5 +43,5 @@ public struct TTASLock: KernelLock, @unchecked Sendable {
     /// True while some thread holds the lock (a snapshot).
     public var isLocked: Bool { word.pointee.load(ordering: .relaxed) != 0 }
 
-    public func deallocate() { CacheLine.free(UnsafeMutableRawPointer(word)) }
+    public func deallocate() { word.deallocate() }
 }

@@ -18,12 +18,12 @@ struct TicketLockStorage: ~Copyable {
 /// every waiter spins on the one line the holder writes.
 @frozen
 public struct TicketLock: KernelLock, @unchecked Sendable {
-    @usableFromInline let storage: UnsafeMutablePointer<TicketLockStorage>
+    @usableFromInline let storage: CacheLineBox<TicketLockStorage>
 
     public static var name: String { "ticket" }
 
     /// A new, unlocked lock on its own cache line.
-    public init() { storage = CacheLine.allocate(TicketLockStorage()) }
+    public init() { storage = CacheLineBox(TicketLockStorage()) }
 
     @inlinable
     public func lock(_ node: NoNode = NoNode(), vcore: VcoreID = 0) {
@@ -61,5 +61,5 @@ public struct TicketLock: KernelLock, @unchecked Sendable {
         storage.pointee.next.load(ordering: .relaxed) &- storage.pointee.serving.load(ordering: .relaxed)
     }
 
-    public func deallocate() { CacheLine.free(UnsafeMutableRawPointer(storage)) }
+    public func deallocate() { storage.deallocate() }
 }

@@ -3,6 +3,7 @@
 // loop is specialized: no existential on a lock path).
 
 import KernelCore
+import VcoreEmulation
 
 /// A lock lockbench can measure, spelled as `KernelLock.name`.
 public enum LockName: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -39,9 +40,9 @@ extension LockName {
         case .ticket: try visitor.visit(TicketLock())
         case .mcs: try visitor.visit(MCSLock())
         case .pthread: try visitor.visit(PthreadMutexLock())
-        case .spinPDR: try visitor.visit(SpinPDRLock(map: map))
-        case .mcsPDRO: try visitor.visit(MCSPDROLock(map: map))
-        case .mcsPDRN: try visitor.visit(MCSPDRNLock(map: map))
+        case .spinPDR: try visitor.visit(SpinPDRLock(runtime: map))
+        case .mcsPDRO: try visitor.visit(MCSPDROLock(runtime: map))
+        case .mcsPDRN: try visitor.visit(MCSPDRNLock(runtime: map))
         }
     }
 }

@@ -35,7 +35,7 @@ struct PreparedLockRun: @unchecked Sendable {
                             origin: 0, windowTicks: windowTicks, windowCapacity: windowCapacity)
         let plan = basePlan
         memories = (0..<configuration.threads).map { _ in ThreadMemory(plan: plan) }
-        critical = CacheLine.allocate(CriticalWords())
+        critical = CacheLineBox(CriticalWords()).pointer
     }
 
     /// The plan of a run that started at `origin`.
@@ -49,6 +49,6 @@ struct PreparedLockRun: @unchecked Sendable {
     /// Frees the memory. Only once every thread has returned.
     func deallocate() {
         memories.forEach { $0.deallocate() }
-        CacheLine.free(UnsafeMutableRawPointer(critical))
+        CacheLineBox(boxAt: critical).deallocate()
     }
 }

@@ -4,6 +4,7 @@
 import BenchKit
 import CPlatform
 import KernelCore
+import VcoreEmulation
 import Platform
 
 /// A run whose threads are measuring.

@@ -7,6 +7,7 @@
 
 import BenchKit
 import KernelCore
+import VcoreEmulation
 
 /// Runs lock measurements.
 public enum LockRunner {

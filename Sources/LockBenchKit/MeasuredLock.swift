@@ -1,6 +1,7 @@
 // The lock under test as the runner's non-generic parts see it.
 
 import KernelCore
+import VcoreEmulation
 
 /// A lock under test, its type erased everywhere but in the measurement loop.
 ///

@@ -7,6 +7,7 @@
 import Platform
 import CPlatform
 import KernelCore
+import VcoreEmulation
 import Synchronization
 
 /// What a thread is doing now, published for the watchdog.
@@ -68,7 +69,7 @@ struct ThreadMemory: @unchecked Sendable {
     @usableFromInline let windows: UnsafeMutablePointer<UInt32>
 
     init(plan: LoopPlan) {
-        status = CacheLine.allocate(ThreadStatus())
+        status = CacheLineBox(ThreadStatus()).pointer
         samples = CacheLine.allocate(lines: CacheLine.roundUp(plan.capacity * 3 * 8) / CacheLine.size)
             .bindMemory(to: UInt64.self, capacity: plan.capacity * 3)
         windows = CacheLine.allocate(lines: CacheLine.roundUp(plan.windowCapacity * 4) / CacheLine.size)
@@ -76,7 +77,7 @@ struct ThreadMemory: @unchecked Sendable {
     }
 
     func deallocate() {
-        CacheLine.free(UnsafeMutableRawPointer(status))
+        CacheLineBox(boxAt: status).deallocate()
         CacheLine.free(UnsafeMutableRawPointer(samples))
         CacheLine.free(UnsafeMutableRawPointer(windows))
     }

@@ -3,7 +3,7 @@
 // peers no way to help, so no lock can recover; this shows what MCS does).
 
 import Platform
-import KernelCore
+import BenchKit
 import Synchronization
 
 /// Every `period`, hogs each of `cpus` with a SCHED_FIFO spinner for `duration`.

@@ -2,6 +2,7 @@
 // (--preempt) or SCHED_FIFO hogs on real CPUs (--native-preempt).
 
 import KernelCore
+import VcoreEmulation
 
 /// Starts and stops the run's preemption, and reports its rounds.
 final class PreemptionDriver: @unchecked Sendable {

@@ -1,6 +1,7 @@
 // What the watchdog says when a run stops making progress.
 
 import KernelCore
+import VcoreEmulation
 import Synchronization
 
 /// The watchdog's one-line diagnostic: the lock, its holder, its waiters.

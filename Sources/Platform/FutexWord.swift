@@ -1,46 +1,49 @@
-// A 32-bit word a thread can sleep on until another thread changes it: the
-// Linux futex, over real 32-bit atomic storage.
+// FutexWord: a 32-bit atomic that threads can sleep on.
 
 import CPlatform
 import Synchronization
 
-/// A futex word on its own cache line.
+/// A 32-bit atomic word with the futex calls on it. The futex address is
+/// the atomic's own storage, taken where the call is made (never computed
+/// from a field's offset in an enclosing struct), so moving or reordering
+/// fields cannot make a waiter sleep on one word while wakers write another.
 ///
-/// The kernel sleeps on an address, so the address must be that of the very
-/// 32-bit atomic the other threads store to. This type owns its allocation and
-/// hands the kernel the allocation's own address, taken, never computed from a
-/// field's offset in some larger struct: reordering another type's fields
-/// cannot move a waiter onto the wrong word and lose its wake-up.
-///
-/// Waits are always bounded and may return early (a wake, a signal, a timeout
-/// or the value already changed): callers re-check their condition in a loop.
+/// Keep it in memory that does not move while threads use it (a
+/// `CacheLineBox`, a `CacheLineArray` element, a field of either). The calls
+/// are async-signal-safe: an atomic access and one system call.
 @frozen
-public struct FutexWord: @unchecked Sendable {
-    /// The word, for atomic loads and stores (each names its ordering).
-    public let atomic: UnsafeMutablePointer<Atomic<UInt32>>
+public struct FutexWord: ~Copyable {
+    /// The word itself; every access names its ordering.
+    public let value: Atomic<UInt32>
 
-    /// A new word holding `value`. Free it with `deallocate()`.
-    public init(_ value: UInt32 = 0) {
-        atomic = CacheLine.allocate(Atomic(value))
+    @inlinable
+    public init(_ initial: UInt32 = 0) { value = Atomic(initial) }
+
+    /// Sleeps while the word holds `expected`: returns at once if it does
+    /// not, else when woken, when a signal arrives, or after `timeoutNs` ns
+    /// (negative: no limit). Returns 0 or -errno (EAGAIN: the value differed;
+    /// ETIMEDOUT; EINTR). Callers re-check the word in a loop.
+    @discardableResult
+    public func wait(whileEqualTo expected: UInt32, timeoutNs: Int64 = -1) -> Int32 {
+        withAddress { kb_futex_wait($0, expected, timeoutNs) }
     }
 
-    /// Frees the word. No thread may wait on it or touch it afterwards.
-    public func deallocate() {
-        CacheLine.free(UnsafeMutableRawPointer(atomic))
-    }
-
-    /// Sleeps while the word holds `expected`, for at most `timeoutNs`.
-    public func wait(whileEqualTo expected: UInt32, timeoutNs: Int64) {
-        _ = kb_futex_wait(kernelAddress, expected, max(0, timeoutNs))
+    /// Wakes up to `count` threads sleeping on the word; returns how many
+    /// woke, or -errno.
+    @discardableResult
+    public func wake(_ count: Int32 = 1) -> Int32 {
+        withAddress { kb_futex_wake($0, count) }
     }
 
     /// Wakes every thread sleeping on the word.
-    public func wakeAll() {
-        _ = kb_futex_wake(kernelAddress, Int32.max)
-    }
+    @discardableResult
+    public func wakeAll() -> Int32 { wake(Int32.max) }
 
-    /// The same storage as `atomic`, typed as the kernel reads it.
-    private var kernelAddress: UnsafeMutablePointer<UInt32> {
-        UnsafeMutableRawPointer(atomic).assumingMemoryBound(to: UInt32.self)
+    /// Calls `body` with the atomic's own address, as the futex call wants it.
+    @usableFromInline
+    func withAddress<R>(_ body: (UnsafeMutablePointer<UInt32>) -> R) -> R {
+        withUnsafePointer(to: value) {
+            body(UnsafeMutableRawPointer(mutating: $0).assumingMemoryBound(to: UInt32.self))
+        }
     }
 }

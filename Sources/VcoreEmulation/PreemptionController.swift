@@ -1,6 +1,7 @@
 // PreemptionController: the emulated kernel taking cores away on a schedule.
 
 import Platform
+import KernelCore
 import CPlatform
 import Synchronization
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 // VcoreGroup: start N emulated vcores (pinned kernel threads), stop, join.
 
 import Platform
+import KernelCore
 import CPlatform
 import Synchronization
 #if canImport(Glibc)
@@ -12,12 +13,12 @@ struct VcoreGroupControl: ~Copyable {
     /// Set once to ask every vcore's body to return (line 0: read in every loop).
     @usableFromInline let stop = Atomic<Bool>(false)
     let pad0 = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-    /// Threads pinned and registered (futex word).
-    let ready = Atomic<UInt32>(0)
-    /// 1 once every thread may run its body (futex word): they start together.
-    let go = Atomic<UInt32>(0)
-    /// Threads that returned (futex word).
-    let finished = Atomic<UInt32>(0)
+    /// Threads pinned and registered.
+    let ready = FutexWord(0)
+    /// 1 once every thread may run its body: they start together.
+    let go = FutexWord(0)
+    /// Threads that returned.
+    let finished = FutexWord(0)
     /// The first pinning error's errno, or 0.
     let pinError = Atomic<Int32>(0)
     /// The first sched_setscheduler error's errno, or 0.
@@ -34,7 +35,7 @@ public struct Vcore: @unchecked Sendable {
     public let cpu: Int32
     /// The process' vcore map.
     public let map: VcoreMap
-    @usableFromInline let control: UnsafeMutablePointer<VcoreGroupControl>
+    @usableFromInline let control: CacheLineBox<VcoreGroupControl>
 
     /// True once the group asked its vcores to stop (a relaxed load: check it
     /// between lock acquisitions, never inside a critical section).
@@ -51,7 +52,7 @@ public final class VcoreGroup: @unchecked Sendable {
     public let map: VcoreMap
     /// The CPU of each vcore.
     public let cpus: [Int32]
-    private let control: UnsafeMutablePointer<VcoreGroupControl>
+    private let control: CacheLineBox<VcoreGroupControl>
     private var threads: [PinnedThread] = []
     private var joined = false
 
@@ -71,12 +72,12 @@ public final class VcoreGroup: @unchecked Sendable {
         self.fifoPriority = fifoPriority
         self.map = map
         self.cpus = (0..<map.count).map { cpus[$0 % cpus.count] }
-        control = CacheLine.allocate(VcoreGroupControl())
+        control = CacheLineBox(VcoreGroupControl())
     }
 
     deinit {
         // Threads that never returned (a failed join) may still read `control`.
-        if joined || threads.isEmpty { CacheLine.free(UnsafeMutableRawPointer(control)) }
+        if joined || threads.isEmpty { control.deallocate() }
     }
 
     /// Starts every vcore: each thread pins itself, registers in the map, and
@@ -100,7 +101,7 @@ public final class VcoreGroup: @unchecked Sendable {
             }
         }
         let deadline = monotonicNanos() + 5_000_000_000
-        while control.pointee.ready.load(ordering: .acquiring) < UInt32(map.count) {
+        while control.pointee.ready.value.load(ordering: .acquiring) < UInt32(map.count) {
             guard monotonicNanos() < deadline else {
                 abortStart()
                 throw SystemCallError("vcore start (threads not ready in 5 s)", errno: ETIMEDOUT)
@@ -117,8 +118,8 @@ public final class VcoreGroup: @unchecked Sendable {
             abortStart()
             throw SystemCallError("sched_setscheduler(SCHED_FIFO, \(fifoPriority ?? 0))", errno: policyError)
         }
-        control.pointee.go.store(1, ordering: .releasing)
-        _ = kb_futex_wake(Self.word(control, .go), Int32.max)
+        control.pointee.go.value.store(1, ordering: .releasing)
+        control.pointee.go.wakeAll()
     }
 
     private static func run(_ vcore: Vcore, fifoPriority: Int32?, _ body: (Vcore) -> Void) {
@@ -136,33 +137,23 @@ public final class VcoreGroup: @unchecked Sendable {
             }
         }
         vcore.map.register(vcore.id, cpu: pinned == 0 ? vcore.cpu : -1)
-        control.pointee.ready.wrappingAdd(1, ordering: .releasing)
-        while control.pointee.go.load(ordering: .acquiring) == 0 {
-            _ = kb_futex_wait(word(control, .go), 0, 10_000_000)
+        control.pointee.ready.value.wrappingAdd(1, ordering: .releasing)
+        while control.pointee.go.value.load(ordering: .acquiring) == 0 {
+            control.pointee.go.wait(whileEqualTo: 0, timeoutNs: 10_000_000)
         }
         if pinned == 0 && scheduled == 0 && !control.pointee.stop.load(ordering: .relaxed) {
             body(vcore)
         }
         vcore.map.exit(vcore.id)
-        control.pointee.finished.wrappingAdd(1, ordering: .releasing)
-        _ = kb_futex_wake(word(control, .finished), Int32.max)
+        control.pointee.finished.value.wrappingAdd(1, ordering: .releasing)
+        control.pointee.finished.wakeAll()
     }
 
     private func abortStart() {
         control.pointee.stop.store(true, ordering: .relaxed)
-        control.pointee.go.store(1, ordering: .releasing)
-        _ = kb_futex_wake(Self.word(control, .go), Int32.max)
+        control.pointee.go.value.store(1, ordering: .releasing)
+        control.pointee.go.wakeAll()
         _ = join(timeout: .seconds(5))
-    }
-
-    /// The futex words of the control block, by the fields' offsets (Swift
-    /// lays a struct's stored properties out in declaration order; `stop` and
-    /// its padding fill line 0, then ready, go, finished follow as UInt32s).
-    private enum Word: Int { case ready = 64, go = 68, finished = 72 }
-
-    private static func word(_ control: UnsafeMutablePointer<VcoreGroupControl>, _ word: Word)
-        -> UnsafeMutablePointer<UInt32> {
-        (UnsafeMutableRawPointer(control) + word.rawValue).assumingMemoryBound(to: UInt32.self)
     }
 
     /// Asks every vcore's body to return (they poll `Vcore.shouldStop`).
@@ -171,7 +162,7 @@ public final class VcoreGroup: @unchecked Sendable {
     }
 
     /// Number of vcores whose body has returned.
-    public var finishedCount: Int { Int(control.pointee.finished.load(ordering: .acquiring)) }
+    public var finishedCount: Int { Int(control.pointee.finished.value.load(ordering: .acquiring)) }
 
     /// Waits up to `timeout` for every vcore to return and joins them. Returns
     /// false if some did not (a stuck lock); their threads are then abandoned,
@@ -182,12 +173,12 @@ public final class VcoreGroup: @unchecked Sendable {
         if joined { return true }
         let deadline = monotonicNanos() + timeout.nanoseconds
         while true {
-            let done = control.pointee.finished.load(ordering: .acquiring)
+            let done = control.pointee.finished.value.load(ordering: .acquiring)
             if done == UInt32(threads.count) { break }
             let now = monotonicNanos()
             guard now < deadline else { return false }
-            _ = kb_futex_wait(Self.word(control, .finished), done,
-                              Int64(min(deadline - now, 10_000_000)))
+            control.pointee.finished.wait(whileEqualTo: done,
+                                          timeoutNs: Int64(min(deadline - now, 10_000_000)))
         }
         for thread in threads { thread.join() }
         joined = true

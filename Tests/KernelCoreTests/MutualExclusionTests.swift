@@ -4,6 +4,7 @@ import CPlatform
 import Synchronization
 import Testing
 @testable import KernelCore
+import VcoreEmulation
 
 extension KernelCoreSuite {
     @Suite("Mutual exclusion", .serialized)

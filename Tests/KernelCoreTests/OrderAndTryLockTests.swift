@@ -6,6 +6,7 @@ import CPlatform
 import Synchronization
 import Testing
 @testable import KernelCore
+import VcoreEmulation
 
 /// A "lock" that excludes nothing: the detector must catch it.
 struct NoLock: KernelLock {
@@ -77,26 +78,6 @@ extension KernelCoreSuite {
             threads.forEach { $0.join() }
             let ids = Array(UnsafeBufferPointer(start: served + 1, count: waiters))
             #expect(ids == Array(1...waiters), "\(L.name): served in order \(ids)")
-        }
-
-        /// How many waiters are queued behind the holder (ticket: tickets out;
-        /// MCS family: the queue's tail is the last waiter's node).
-        func waitersQueued<L: KernelLock>(_ lock: L, tails nodes: [L.Node]) -> Int {
-            switch lock {
-            case let ticket as TicketLock:
-                return Int(ticket.queueLength) - 1
-            case let mcs as MCSLock:
-                let tail = mcs.tail.pointee.load(ordering: .acquiring)
-                return nodes.firstIndex { ($0 as? QueueNode)?.raw == tail } ?? -1
-            case let pdro as MCSPDROLock:
-                let tail = pdro.tail.pointee.load(ordering: .acquiring)
-                return nodes.firstIndex { ($0 as? QueueNode)?.raw == tail } ?? -1
-            case let pdrn as MCSPDRNLock:
-                guard let tail = pdrn.header.pointee.tail.load(ordering: .acquiring) else { return -1 }
-                return Int(pdrn.vcore(of: tail))
-            default:
-                return -1
-            }
         }
 
         @Test("tryLock takes a free lock and fails on a held one", arguments: LockKind.allCases)

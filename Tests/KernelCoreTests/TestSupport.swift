@@ -6,6 +6,7 @@ import CPlatform
 import Synchronization
 import Testing
 @testable import KernelCore
+import VcoreEmulation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,9 +34,9 @@ enum LockKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .ttas: TTASLock()
         case .ticket: TicketLock()
         case .mcs: MCSLock()
-        case .spinPDR: SpinPDRLock(map: map)
-        case .mcsPDRO: MCSPDROLock(map: map)
-        case .mcsPDRN: MCSPDRNLock(map: map)
+        case .spinPDR: SpinPDRLock(runtime: map)
+        case .mcsPDRO: MCSPDROLock(runtime: map)
+        case .mcsPDRN: MCSPDRNLock(runtime: map)
         case .pthread: PthreadMutexLock()
         }
     }
@@ -58,16 +59,10 @@ struct CriticalState {
 
 /// Memory shared by test threads, on its own lines; freed by the test.
 final class Shared<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ value: T) {
-        pointer = CacheLine.allocate(lines: CacheLine.roundUp(MemoryLayout<T>.stride) / CacheLine.size)
-            .bindMemory(to: T.self, capacity: 1)
-        pointer.initialize(to: value)
-    }
-    deinit {
-        pointer.deinitialize(count: 1)
-        CacheLine.free(UnsafeMutableRawPointer(pointer))
-    }
+    let box: CacheLineBox<T>
+    var pointer: UnsafeMutablePointer<T> { box.pointer }
+    init(_ value: T) { box = CacheLineBox(value) }
+    deinit { box.deallocate() }
     var value: T {
         get { pointer.pointee }
         set { pointer.pointee = newValue }
@@ -76,16 +71,11 @@ final class Shared<T>: @unchecked Sendable {
 
 /// An array of atomic counters, one cache line each.
 final class Counters: @unchecked Sendable {
-    let base: UnsafeMutableRawPointer
-    let count: Int
-    init(_ count: Int) {
-        self.count = count
-        base = CacheLine.allocate(lines: count)
-    }
-    deinit { CacheLine.free(base) }
-    func slot(_ index: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
-        (base + index * CacheLine.size).assumingMemoryBound(to: Atomic<UInt64>.self)
-    }
+    let counters: CacheLineArray<Atomic<UInt64>>
+    var count: Int { counters.count }
+    init(_ count: Int) { counters = CacheLineArray(count: count) { _ in Atomic(0) } }
+    deinit { counters.deallocate() }
+    func slot(_ index: Int) -> UnsafeMutablePointer<Atomic<UInt64>> { counters.pointer(at: index) }
     func increment(_ index: Int) { slot(index).pointee.wrappingAdd(1, ordering: .relaxed) }
     subscript(index: Int) -> UInt64 { slot(index).pointee.load(ordering: .relaxed) }
     var total: UInt64 { (0..<count).reduce(0) { $0 + self[$1] } }
@@ -117,4 +107,22 @@ func pause(_ duration: Duration) {
     sleep(untilNanos: monotonicNanos() + duration.nanoseconds)
 }
 
-
+/// How many waiters are queued behind the holder (ticket: tickets out;
+/// MCS family: the queue's tail is the last waiter's node).
+func waitersQueued<L: KernelLock>(_ lock: L, tails nodes: [L.Node]) -> Int {
+    switch lock {
+    case let ticket as TicketLock:
+        return Int(ticket.queueLength) - 1
+    case let mcs as MCSLock:
+        let tail = mcs.tail.pointee.load(ordering: .acquiring)
+        return nodes.firstIndex { ($0 as? QueueNode)?.raw == tail } ?? -1
+    case let pdro as MCSPDROLock<VcoreMap>:
+        let tail = pdro.tail.pointee.load(ordering: .acquiring)
+        return nodes.firstIndex { ($0 as? QueueNode)?.raw == tail } ?? -1
+    case let pdrn as MCSPDRNLock<VcoreMap>:
+        guard let tail = pdrn.tail.pointee.load(ordering: .acquiring) else { return -1 }
+        return Int(pdrn.vcore(of: tail))
+    default:
+        return -1
+    }
+}

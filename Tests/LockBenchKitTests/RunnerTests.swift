@@ -5,6 +5,7 @@
 import Platform
 import BenchKit
 import KernelCore
+import VcoreEmulation
 import Testing
 @testable import LockBenchKit
 

@@ -43,8 +43,8 @@ struct BrokenLock: KernelLock {
 struct NeverReleasedLock: KernelLock, LockHolderReporting, @unchecked Sendable {
     typealias Node = NoNode
     static var name: String { "never-released" }
-    let word = CacheLine.allocate(Atomic<UInt32>(UInt32.max))
-    let abandoned = CacheLine.allocate(Atomic<Bool>(false))
+    let word = CacheLineBox(Atomic<UInt32>(UInt32.max))
+    let abandoned = CacheLineBox(Atomic<Bool>(false))
 
     func lock(_ node: NoNode, vcore: VcoreID) {
         while !tryLock(node, vcore: vcore) {
@@ -63,8 +63,8 @@ struct NeverReleasedLock: KernelLock, LockHolderReporting, @unchecked Sendable {
         return value == .max ? nil : value
     }
     func deallocate() {
-        CacheLine.free(UnsafeMutableRawPointer(word))
-        CacheLine.free(UnsafeMutableRawPointer(abandoned))
+        word.deallocate()
+        abandoned.deallocate()
     }
 }
 

@@ -6,9 +6,10 @@
 import CPlatform
 import Synchronization
 import Testing
-@testable import KernelCore
+import KernelCore
+@testable import VcoreEmulation
 
-extension KernelCoreSuite {
+extension VcoreEmulationSuite {
     @Suite("Preemption messages", .serialized)
     struct PreemptionMessageTests {
         /// Vcore 0 holds the lock; vcores 1...waiters queue behind it in that
@@ -41,7 +42,7 @@ extension KernelCoreSuite {
                     // (A spin lock has no queue: having called lock() will do.)
                     if id > 0 {
                         while started[id - 1] == 0 && !vcore.shouldStop { kb_pause() }
-                        while L.self != SpinPDRLock.self && !vcore.shouldStop && acquired[id - 1] == 0
+                        while L.self != SpinPDRLock<VcoreMap>.self && !vcore.shouldStop && acquired[id - 1] == 0
                                 && Self.tailOwner(lock, nodes) != id - 1 { kb_pause() }
                     }
                     guard !vcore.shouldStop else { return }
@@ -63,7 +64,7 @@ extension KernelCoreSuite {
 
             /// The vcore whose node is the queue's tail, or -1 (spin locks have none).
             static func tailOwner(_ lock: L, _ nodes: [L.Node]) -> Int {
-                OrderAndTryLockTests().waitersQueued(lock, tails: nodes)
+                waitersQueued(lock, tails: nodes)
             }
 
             /// Stops every vcore; true when all joined (then frees everything).

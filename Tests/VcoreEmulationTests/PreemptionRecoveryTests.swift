@@ -5,9 +5,10 @@ import Platform
 import CPlatform
 import Synchronization
 import Testing
-@testable import KernelCore
+import KernelCore
+@testable import VcoreEmulation
 
-extension KernelCoreSuite {
+extension VcoreEmulationSuite {
     @Suite("Preemption recovery", .serialized)
     struct PreemptionRecoveryTests {
         /// Which vcore the emulated kernel takes away.
@@ -85,7 +86,7 @@ extension KernelCoreSuite {
                 target = 0
             case .waiter:
                 target = 1
-                let queued = waitUntil { OrderAndTryLockTests().waitersQueued(lock, tails: nodes) == 1 }
+                let queued = waitUntil { waitersQueued(lock, tails: nodes) == 1 }
                 #expect(queued, "vcore 1 never queued")
             }
             #expect(map.preempt(target))

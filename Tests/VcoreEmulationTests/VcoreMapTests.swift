@@ -5,12 +5,14 @@ import Platform
 import CPlatform
 import Synchronization
 import Testing
-@testable import KernelCore
+import KernelCore
+@testable import VcoreEmulation
+import BenchKit
 #if canImport(Glibc)
 import Glibc
 #endif
 
-extension KernelCoreSuite {
+extension VcoreEmulationSuite {
     @Suite("Vcore map", .serialized)
     struct VcoreMapTests {
         /// Two vcores that count loop iterations until stopped, plus a per-vcore

@@ -1,0 +1,71 @@
+// The vcore map's shared memory: what each vcore's slot holds, what the
+// emulated kernel keeps for itself, and the run states.
+
+import Platform
+import KernelCore
+import Synchronization
+
+/// One vcore's slot: written by the emulated kernel (the controller,
+/// `changeToVcore`) and read by every PDR waiter. One per vcore, each on its
+/// own cache line(s) (`CacheLineArray`).
+@usableFromInline
+struct VcoreSlot: ~Copyable {
+    /// `VcoreState` raw value. Also the futex word a preempted vcore sleeps on.
+    @usableFromInline let state = FutexWord(VcoreState.running.rawValue)
+    /// The vcore's kernel thread id, for the preemption signal; 0 until registered.
+    let tid = Atomic<Int32>(0)
+    /// Non-zero while the vcore's own thread is inside an emulated system call:
+    /// a preemption signal arriving then is deferred (the kernel would have
+    /// interrupts off); the call parks the vcore on its way out instead.
+    let inKernel = Atomic<UInt32>(0)
+    /// 1 while the thread actually sleeps (the preemption took effect).
+    let parked = Atomic<UInt32>(0)
+    /// Times this vcore was stopped (original preemptions plus changes away from it).
+    let stops = Atomic<UInt64>(0)
+    /// The CPU the vcore's thread is pinned to now (-1: not pinned). A change
+    /// of vcore moves the target onto the caller's CPU, as Akaros runs the
+    /// target on the caller's pcore; written under the kernel lock.
+    let cpu = Atomic<Int32>(-1)
+    /// The CPU the vcore was started on; `restore` puts it back there.
+    let homeCPU = Atomic<Int32>(-1)
+    /// Non-zero when the vcore's mailbox holds preemption events (Akaros'
+    /// `notif_pending`); the vcore reads it when it re-enables notifications
+    /// (`checkEvents`, at the end of every PDR unlock).
+    @usableFromInline let notifPending = Atomic<UInt32>(0)
+    @usableFromInline init() {}
+}
+
+/// What the emulated kernel keeps for itself: its lock and the message
+/// counters, on a line apart from the sequence counter every waiter reads.
+@usableFromInline
+struct VcoreKernelState: ~Copyable {
+    /// The emulated kernel's lock (the proc lock): serializes every change of
+    /// run state, so the sequence counter has one writer at a time. Waiters
+    /// sleep rather than spin: vcores share CPUs in the emulation and the
+    /// controller may run SCHED_FIFO, so a spinning waiter could starve the
+    /// holder forever.
+    let lock = FutexMutex()
+    /// Preemption messages: every original preemption and every change of vcore.
+    let messages = Atomic<UInt64>(0)
+    /// Original preemptions only (the controller's).
+    let preemptions = Atomic<UInt64>(0)
+    /// Successful `changeToVcore` calls only.
+    let changes = Atomic<UInt64>(0)
+    /// One-way changes made by the preemption-event handler (EV_CHECK_MSGS:
+    /// not preemption messages, as in the thesis' count).
+    let oneWayChanges = Atomic<UInt64>(0)
+    /// Preemption events taken out of mailboxes by handlers.
+    let eventsHandled = Atomic<UInt64>(0)
+    @usableFromInline init() {}
+}
+
+/// The run state of an emulated vcore.
+public enum VcoreState: UInt32, Sendable {
+    /// Online: the vcore's thread may run.
+    case running = 0
+    /// Preempted (Akaros' VC_PREEMPTED): offline until restored or changed to.
+    /// The flag is set before the thread actually stops (see `isParked`).
+    case preempted = 1
+    /// The vcore's thread has returned; it can no longer be preempted.
+    case exited = 2
+}
