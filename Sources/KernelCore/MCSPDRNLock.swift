@@ -5,6 +5,20 @@ import Platform
 import CPlatform
 import Synchronization
 
+/// The lock's two shared words, a line apart in one box: the lock paths
+/// reach both from one pointer (a box each would cost a register, and a
+/// reload per store in a loop that keeps several locks' fields live).
+@usableFromInline
+struct MCSPDRNHeader: ~Copyable {
+    /// The queue's tail (line 0).
+    @usableFromInline let tail = Atomic<UnsafeMutableRawPointer?>(nil)
+    let pad0 = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+    /// The holder's vcore id or `MCSPDRNLock.noLockHolder` (line 1): a hint
+    /// only, written by the holder (and by a releasing holder for its successor).
+    @usableFromInline let lockHolder = Atomic<UInt32>(UInt32.max)
+    @usableFromInline init() {}
+}
+
 /// An MCS-PDR lock that keeps one queue node per vcore inside the lock and
 /// advertises the holder's vcore id, so waiters can help the holder directly
 /// instead of only their predecessor, and only look when something happened.
@@ -25,11 +39,8 @@ import Synchronization
 /// Generic over the vcore runtime, specialized as `SpinPDRLock` is.
 @frozen
 public struct MCSPDRNLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendable {
-    /// The queue's tail, on its own line.
-    @usableFromInline let tail: CacheLineBox<Atomic<UnsafeMutableRawPointer?>>
-    /// The holder's vcore id or `noLockHolder`, on its own line: a hint
-    /// only, written by the holder (and by a releasing holder for its successor).
-    @usableFromInline let advertisedHolder: CacheLineBox<Atomic<UInt32>>
+    /// The queue's tail and the advertised holder.
+    @usableFromInline let header: CacheLineBox<MCSPDRNHeader>
     /// One queue node per vcore, each on its own line; qnode v is vcore v's.
     @usableFromInline let qnodes: CacheLineArray<QueueNodeStorage>
     /// The vcore runtime the lock's waiters consult and change vcores through.
@@ -42,8 +53,7 @@ public struct MCSPDRNLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendabl
 
     /// A new, unlocked lock with a queue node for each vcore of `runtime`.
     public init(runtime: Runtime) {
-        tail = CacheLineBox(Atomic<UnsafeMutableRawPointer?>(nil))
-        advertisedHolder = CacheLineBox(Atomic<UInt32>(Self.noLockHolder))
+        header = CacheLineBox(MCSPDRNHeader())
         qnodes = CacheLineArray(count: runtime.count) { _ in QueueNodeStorage() }
         self.runtime = runtime
     }
@@ -67,10 +77,10 @@ public struct MCSPDRNLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendabl
         let me = QueueNode(raw: mine).storage
         me.pointee.next.store(nil, ordering: .relaxed)
         me.pointee.locked.store(1, ordering: .relaxed)
-        guard let predecessor = tail.pointee.exchange(mine, ordering: .acquiringAndReleasing)
+        guard let predecessor = header.pointee.tail.exchange(mine, ordering: .acquiringAndReleasing)
         else {
             // Relaxed: a hint for waiters, ordered by nothing they rely on.
-            advertisedHolder.pointee.store(vcore, ordering: .relaxed)
+            header.pointee.lockHolder.store(vcore, ordering: .relaxed)
             return
         }
         wait(mine, behind: predecessor, vcore: vcore)
@@ -92,7 +102,7 @@ public struct MCSPDRNLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendabl
         let sequence = runtime.sequence
         while me.pointee.locked.load(ordering: .acquiring) != 0 {
             if runtime.isPreempted(predecessorVcore) || runtime.sequence != sequence {
-                let holder = advertisedHolder.pointee.load(ordering: .relaxed)
+                let holder = header.pointee.lockHolder.load(ordering: .relaxed)
                 if holder == Self.noLockHolder || holder == vcore {
                     runtime.ensureVcoreRuns(predecessorVcore, from: vcore)
                 } else {
@@ -107,11 +117,11 @@ public struct MCSPDRNLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendabl
     public func tryLock(_ node: NoNode = NoNode(), vcore: VcoreID) -> Bool {
         let mine = qnode(vcore)
         QueueNode(raw: mine).storage.pointee.next.store(nil, ordering: .relaxed)
-        guard tail.pointee.compareExchange(expected: nil, desired: mine,
+        guard header.pointee.tail.compareExchange(expected: nil, desired: mine,
                                                   successOrdering: .acquiringAndReleasing,
                                                   failureOrdering: .relaxed).exchanged
         else { return false }
-        advertisedHolder.pointee.store(vcore, ordering: .relaxed)
+        header.pointee.lockHolder.store(vcore, ordering: .relaxed)
         return true
     }
 
@@ -127,14 +137,14 @@ public struct MCSPDRNLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendabl
         if let successor = QueueNode(raw: mine).storage.pointee.next.load(ordering: .acquiring) {
             // Advertise the successor on its behalf; the releasing store below
             // orders it before the hand-off.
-            advertisedHolder.pointee.store(self.vcore(of: successor), ordering: .relaxed)
+            header.pointee.lockHolder.store(self.vcore(of: successor), ordering: .relaxed)
             QueueNode(raw: successor).storage.pointee.locked.store(0, ordering: .releasing)
-        } else if tail.pointee.compareExchange(expected: mine, desired: nil,
+        } else if header.pointee.tail.compareExchange(expected: mine, desired: nil,
                                                       successOrdering: .releasing,
                                                       failureOrdering: .relaxed).exchanged {
             // A new holder may have advertised itself between the CAS and
             // this store; waiters then fall back to their predecessor.
-            advertisedHolder.pointee.store(Self.noLockHolder, ordering: .relaxed)
+            header.pointee.lockHolder.store(Self.noLockHolder, ordering: .relaxed)
         } else {
             handOffToLinkingSuccessor(mine, vcore: vcore)
         }
@@ -145,7 +155,7 @@ public struct MCSPDRNLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendabl
     /// yet; ensure the tail runs (by induction it makes our successor run).
     @inlinable @inline(never)
     func handOffToLinkingSuccessor(_ mine: UnsafeMutableRawPointer, vcore: VcoreID) {
-        let tailVcore = tail.pointee.load(ordering: .relaxed).map { self.vcore(of: $0) } ?? vcore
+        let tailVcore = header.pointee.tail.load(ordering: .relaxed).map { self.vcore(of: $0) } ?? vcore
         var successor = QueueNode(raw: mine).storage.pointee.next.load(ordering: .acquiring)
         while successor == nil {
             runtime.ensureVcoreRuns(tailVcore, from: vcore)
@@ -153,22 +163,21 @@ public struct MCSPDRNLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendabl
             successor = QueueNode(raw: mine).storage.pointee.next.load(ordering: .acquiring)
         }
         guard let next = successor else { return }
-        advertisedHolder.pointee.store(self.vcore(of: next), ordering: .relaxed)
+        header.pointee.lockHolder.store(self.vcore(of: next), ordering: .relaxed)
         QueueNode(raw: next).storage.pointee.locked.store(0, ordering: .releasing)
     }
 
     /// The advertised holder, or nil (a hint, as the waiters see it).
     public var lockHolder: VcoreID? {
-        let value = advertisedHolder.pointee.load(ordering: .relaxed)
+        let value = header.pointee.lockHolder.load(ordering: .relaxed)
         return value == Self.noLockHolder ? nil : value
     }
 
     /// True while some vcore holds or waits for the lock (a snapshot).
-    public var isLocked: Bool { tail.pointee.load(ordering: .relaxed) != nil }
+    public var isLocked: Bool { header.pointee.tail.load(ordering: .relaxed) != nil }
 
     public func deallocate() {
-        tail.deallocate()
-        advertisedHolder.deallocate()
+        header.deallocate()
         qnodes.deallocate()
     }
 }

@@ -10,26 +10,31 @@ import Synchronization
 /// of its own, so posting to one vcore never touches another's line. Off the
 /// lock paths: only posting and handling events read it.
 @usableFromInline
+///
+/// Only the base address is stored (the sizes follow from the vcore count):
+/// the map is copied into every PDR lock, and a smaller map keeps the lock
+/// paths' registers free.
 struct VcoreMailboxes: BitwiseCopyable, @unchecked Sendable {
-    /// Mailbox 0; mailbox v is `lines * CacheLine.size * v` bytes further.
+    /// Mailbox 0; mailbox v is `lines(count:) * CacheLine.size * v` bytes further.
     let base: UnsafeMutableRawPointer
-    /// 64-bit words in one mailbox.
-    let words: Int
+
+    /// 64-bit words in one mailbox of a map of `count` vcores.
+    static func words(count: Int) -> Int { (count + 63) / 64 }
+
     /// Cache lines one mailbox takes.
-    let lines: Int
+    static func lines(count: Int) -> Int { CacheLine.roundUp(words(count: count) * 8) / CacheLine.size }
 
     /// Empty mailboxes for `count` vcores.
     init(count: Int) {
-        words = (count + 63) / 64
-        lines = CacheLine.roundUp(words * 8) / CacheLine.size
+        let lines = Self.lines(count: count)
         base = CacheLine.allocate(lines: count * lines)
         // Zero bytes are empty atomics: binding the memory initializes them.
         base.bindMemory(to: Atomic<UInt64>.self, capacity: count * lines * CacheLine.size / 8)
     }
 
-    /// `vcore`'s mailbox: `words` atomic words.
-    subscript(vcore: VcoreID) -> UnsafeMutablePointer<Atomic<UInt64>> {
-        (base + Int(vcore) * lines * CacheLine.size).assumingMemoryBound(to: Atomic<UInt64>.self)
+    /// `vcore`'s mailbox in a map of `count` vcores: `words(count:)` atomic words.
+    func mailbox(_ vcore: VcoreID, count: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
+        (base + Int(vcore) * Self.lines(count: count) * CacheLine.size).assumingMemoryBound(to: Atomic<UInt64>.self)
     }
 
     func deallocate() { CacheLine.free(base) }

@@ -5,6 +5,14 @@ import KernelCore
 import Synchronization
 
 extension VcoreMap {
+    /// 64-bit words in each mailbox.
+    var mailboxWords: Int { VcoreMailboxes.words(count: count) }
+
+    /// `vcore`'s mailbox (see `VcoreMailboxes`).
+    func mailbox(_ vcore: VcoreID) -> UnsafeMutablePointer<Atomic<UInt64>> {
+        mailboxes.mailbox(vcore, count: count)
+    }
+
     /// The emulated `uth_enable_notifs`: a vcore leaving vcore context (the
     /// PDR locks call it at the end of `unlock`) handles the preemption events
     /// waiting in its mailbox. One relaxed load when there are none.
@@ -35,9 +43,9 @@ extension VcoreMap {
     public func handleEvents(_ vcore: VcoreID) {
         guard Int(vcore) < count else { return }
         let me = slot(vcore)
-        let box = mailboxes[vcore]
+        let box = mailbox(vcore)
         while me.pointee.notifPending.exchange(0, ordering: .acquiring) != 0 {
-            for word in 0..<mailboxes.words {
+            for word in 0..<mailboxWords {
                 var events = box[word].exchange(0, ordering: .acquiring)
                 while events != 0 {
                     let remote = VcoreID(word * 64 + events.trailingZeroBitCount)
@@ -62,15 +70,15 @@ extension VcoreMap {
     /// raises its `notif_pending`.
     func post(preempted: VcoreID, to recipient: VcoreID) {
         let word = Int(preempted) / 64, bit = UInt64(1) << (UInt64(preempted) % 64)
-        mailboxes[recipient][word].bitwiseOr(bit, ordering: .releasing)
+        mailbox(recipient)[word].bitwiseOr(bit, ordering: .releasing)
         slot(recipient).pointee.notifPending.store(1, ordering: .releasing)
     }
 
     /// EV_CHECK_MSGS: `from`'s undelivered events become `to`'s.
     func transferEvents(from source: VcoreID, to target: VcoreID) {
-        let (from, to) = (mailboxes[source], mailboxes[target])
+        let (from, to) = (mailbox(source), mailbox(target))
         var any = false
-        for word in 0..<mailboxes.words {
+        for word in 0..<mailboxWords {
             let events = from[word].exchange(0, ordering: .acquiring)
             if events != 0 {
                 to[word].bitwiseOr(events, ordering: .releasing)
