@@ -14,9 +14,6 @@ public enum MemoryLocking {
         let error = SystemCallError("mlockall", errno: .last)
         return "memory not locked (\(error)); page faults may appear as noise: run as root or raise RLIMIT_MEMLOCK (ulimit -l)"
     }
-
-    /// Undoes `lockAll` (tests).
-    public static func unlockAll() { munlockall() }
 }
 
 /// A fixed-capacity buffer of trivial values for a measurement loop: allocated

@@ -36,15 +36,6 @@ public func checkShim(_ result: Int32, _ call: @autoclosure () -> String, hint: 
     return result
 }
 
-/// Turns a libc "-1 and errno" result into a thrown error.
-@discardableResult
-public func checkLibc(_ result: Int32, _ call: @autoclosure () -> String, hint: String? = nil) throws -> Int32 {
-    guard result != -1 else {
-        throw SystemCallError(call(), errno: Errno.last, hint: hint)
-    }
-    return result
-}
-
 extension Errno {
     /// The calling thread's errno after a failed libc call.
     public static var last: Errno { Errno(rawValue: Glibc.errno) }

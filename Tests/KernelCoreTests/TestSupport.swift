@@ -120,7 +120,7 @@ func waitersQueued<L: KernelLock>(_ lock: L, tails nodes: [L.Node]) -> Int {
         let tail = pdro.tail.pointee.load(ordering: .acquiring)
         return nodes.firstIndex { ($0 as? QueueNode)?.raw == tail } ?? -1
     case let pdrn as MCSPDRNLock<VcoreMap>:
-        guard let tail = pdrn.tail.pointee.load(ordering: .acquiring) else { return -1 }
+        guard let tail = pdrn.header.pointee.tail.load(ordering: .acquiring) else { return -1 }
         return Int(pdrn.vcore(of: tail))
     default:
         return -1
