@@ -15,15 +15,29 @@ public enum CacheLine {
     public static let size = 64
 
     /// Bytes between the starts of two objects that different threads write
-    /// (`CacheLineBox`, `CacheLineArray`): one line, not two. Intel's
-    /// adjacent-line prefetcher fetches lines in 128-byte pairs, so 128 would
-    /// keep a neighbour's line out of ours; measured on this 2-vCPU VM it does
-    /// not pay (see `docs`-style numbers below), so objects are 64 bytes apart.
+    /// (`CacheLineBox`, `CacheLineArray`): two lines, not one. The L2
+    /// "adjacent line" prefetchers (Intel's spatial prefetcher, AMD Zen's)
+    /// fetch lines in aligned 128-byte pairs, so with 64-byte spacing a
+    /// write to one object can drag its neighbour's line between cores.
     ///
-    /// Measured, contended MCS (`lockbench run --lock mcs --threads 2
-    /// --duration 2`, runs alternating, p50 acquire ticks / throughput):
-    /// MEASUREMENTS_PLACEHOLDER
-    public static let separation = 64
+    /// Measured on the development VM (AMD EPYC, 2 vCPUs, busy with other
+    /// builds), 64 against 128 in alternating runs of `lockbench run
+    /// --threads 2 --duration 2 --fifo`. Runs fall in two regimes set by
+    /// where the host places the vCPUs (p50 ~400 or ~1500 ticks per
+    /// acquisition), so the comparison is within a regime and by pairs:
+    /// - contended MCS (lock tail, per-thread queue nodes), 14 pairs: of the
+    ///   pairs split across regimes, 128 had the fast one 4 times and 64 once;
+    ///   fast regime p50 392-441 ticks for both, throughput median 5,709
+    ///   (128, 7 runs) against 5,542 (64, 4 runs) acquisitions/ms;
+    /// - contended MCS-PDRN (qnodes in one CacheLineArray, the vcore slots
+    ///   read by every waiter), 14 pairs: p50 median 1,592 (128) against
+    ///   1,556 (64) ticks, throughput ~1,910 against ~1,930 per ms: equal
+    ///   within noise.
+    /// Uncontended figures are the same (identical instruction counts; 7
+    /// alternating `lockbench uncontended` runs within noise). 128 is as fast
+    /// or faster, and on parts where the pair prefetcher matters more it is
+    /// the safe choice; the cost is 64 more bytes per lock word or slot.
+    public static let separation = 128
 
     /// Rounds `bytes` up to a multiple of `unit` (a power of two; default one line).
     @inlinable
