@@ -57,7 +57,8 @@ let package = Package(
         .target(name: "KernelCore", dependencies: ["Platform", "CPlatform"], swiftSettings: hotPathFlags),
         // The emulated vcore kernel on Linux (vcore map, preemption by signal,
         // parking, controller, vcore threads): the VcoreRuntime lockbench uses.
-        .target(name: "VcoreEmulation", dependencies: ["KernelCore", "Platform", "CPlatform"],
+        // Its vcore threads are a BenchKit ThreadTeam.
+        .target(name: "VcoreEmulation", dependencies: ["KernelCore", "BenchKit", "Platform", "CPlatform"],
                 swiftSettings: hotPathFlags),
         .target(name: "AnalysisKit", dependencies: ["RunFormat", "CFFTW"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
@@ -89,12 +90,19 @@ let package = Package(
         ], swiftSettings: hotPathFlags),
 
         // Tests: one target per library, plus the command-line contracts.
+        // KernelTestSupport: the lock fixtures KernelCoreTests and
+        // VcoreEmulationTests share (locks by name, the checked critical
+        // section, bounded waits). An ordinary target, for test targets only;
+        // it uses public API alone, so release builds compile it too.
+        .target(name: "KernelTestSupport", dependencies: ["KernelCore", "VcoreEmulation", "Platform", "CPlatform"],
+                path: "Tests/KernelTestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "CPlatform"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
         .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "RunFormat", "Platform", "CPlatform"]),
-        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "VcoreEmulation", "Platform", "CPlatform"]),
-        .testTarget(name: "VcoreEmulationTests", dependencies: ["VcoreEmulation", "KernelCore", "BenchKit",
-                                                                "Platform", "CPlatform"]),
+        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "VcoreEmulation", "KernelTestSupport",
+                                                            "Platform", "CPlatform"]),
+        .testTarget(name: "VcoreEmulationTests", dependencies: ["VcoreEmulation", "KernelCore", "KernelTestSupport",
+                                                                "BenchKit", "Platform", "CPlatform"]),
         .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "RunFormat"]),
         .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "RunFormat", "BenchKit"]),
         .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "VcoreEmulation",

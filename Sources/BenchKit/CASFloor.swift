@@ -1,6 +1,7 @@
 // The uncontended compare-and-swap: the physical floor under every lock and
 // queue. One loop, measured by lockbench (beside its C twin) and ctxbench.
 
+import Platform
 import CPlatform
 import Synchronization
 
@@ -18,15 +19,18 @@ public func timeUncontendedCAS(_ word: UnsafeMutablePointer<Atomic<UInt64>>, ite
     return kb_rdtsc_end() &- start
 }
 
-/// The CAS floor as a trial benchmark: a line only the measuring thread touches.
-public struct UncontendedCASFloor: TrialBenchmark {
+/// The CAS floor as a trial benchmark: a line only the measuring thread
+/// touches. A class, so the line is freed when the last user lets go.
+public final class UncontendedCASFloor: TrialBenchmark {
     public let benchmark = "floor", variant = "cas_uncontended", metric = "cas"
     /// The word the CAS targets (its value counts the operations done).
-    public let line = CacheLineWord()
+    public let line = CacheLineBox(Atomic<UInt64>(0))
 
     public init() {}
 
-    public mutating func runBatch(iterations: Int) -> UInt64 {
-        timeUncontendedCAS(line.atomic, iterations: iterations)
+    public func runBatch(iterations: Int) -> UInt64 {
+        timeUncontendedCAS(line.pointer, iterations: iterations)
     }
+
+    deinit { line.deallocate() }
 }

@@ -59,6 +59,7 @@ public final class StartLine: @unchecked Sendable {
             switch state.pointee.value.load(ordering: .acquiring) {
             case Self.started: return tick.pointee.load(ordering: .relaxed)
             case Self.cancelled: return nil
+            // Bounded (`pollNs` > 0): a member nobody woke still finds the start.
             default: state.pointee.wait(whileEqualTo: 0, timeoutNs: Self.pollNs)
             }
         }
@@ -70,8 +71,10 @@ public final class StartLine: @unchecked Sendable {
     public var checkedIn: Int { Int(arrived.pointee.value.load(ordering: .acquiring)) }
 
     /// Sleeps until `count` members have checked in; false if `timeoutNs`
-    /// passed first. Everything a member wrote before checking in is visible
-    /// to the caller after a true return.
+    /// passed first. Always bounded: a timeout of 0 or less looks once and
+    /// does not sleep (unlike `FutexWord.wait`, where a negative timeout
+    /// means no limit). Everything a member wrote before checking in is
+    /// visible to the caller after a true return.
     public func waitForCheckIns(_ count: Int, timeoutNs: Int64) -> Bool {
         let deadline = monotonicNanos() &+ UInt64(max(0, timeoutNs))
         while true {
@@ -79,7 +82,9 @@ public final class StartLine: @unchecked Sendable {
             if Int(now) >= count { return true }
             let clock = monotonicNanos()
             guard clock < deadline else { return false }
-            arrived.pointee.wait(whileEqualTo: now, timeoutNs: min(Int64(deadline - clock), 10_000_000))
+            // Positive (clock < deadline) and at most 10 ms: a bounded sleep,
+            // never the futex's "no limit".
+            arrived.pointee.wait(whileEqualTo: now, timeoutNs: Int64(min(deadline - clock, 10_000_000)))
         }
     }
 

@@ -135,6 +135,8 @@ public final class ThreadTeam<Workspace: Sendable>: @unchecked Sendable {
             guard now < deadline else {
                 return TeamJoin(abandoned: (0..<threads.count).filter { !shared.hasFinished($0) })
             }
+            // Positive (now < deadline) and at most 10 ms: a bounded sleep,
+            // never the futex's "no limit".
             shared.finished.pointee.wait(whileEqualTo: done, timeoutNs: Int64(min(deadline - now, 10_000_000)))
         }
         for thread in threads { thread.join() }

@@ -16,7 +16,8 @@ public final class CacheLinePingPong: TrialBenchmark {
     public let variant: String
     /// The CPU the partner runs on.
     public var partnerCPU: Int { partner.cpus[0] }
-    private let line = CacheLineWord()
+    /// The word that travels; read by the partner until it stops.
+    private let line = CacheLineBox(Atomic<UInt64>(0))
     private let partner: ThreadTeam<Void>
     private var finished = false
 
@@ -29,9 +30,9 @@ public final class CacheLinePingPong: TrialBenchmark {
         try partner.launch(body: { member, _ in
             // Partner: turn every odd value even, until told to stop.
             while !member.shouldStop {
-                let value = line.atomic.pointee.load(ordering: .relaxed)
+                let value = line.pointee.load(ordering: .relaxed)
                 if value & 1 == 1 {
-                    _ = line.atomic.pointee.compareExchange(expected: value, desired: value &+ 1,
+                    _ = line.pointee.compareExchange(expected: value, desired: value &+ 1,
                                                             ordering: .acquiringAndReleasing)
                 } else {
                     kb_pause()
@@ -42,7 +43,7 @@ public final class CacheLinePingPong: TrialBenchmark {
     }
 
     public func runBatch(iterations: Int) -> UInt64 {
-        let word = line.atomic
+        let word = line.pointer
         var value = word.pointee.load(ordering: .relaxed)
         let start = kb_rdtsc_begin()
         for _ in 0..<iterations {
@@ -55,7 +56,7 @@ public final class CacheLinePingPong: TrialBenchmark {
     }
 
     /// Round trips completed so far (each one: our CAS and the partner's).
-    var roundTrips: UInt64 { line.atomic.pointee.load(ordering: .acquiring) / 2 }
+    var roundTrips: UInt64 { line.pointee.load(ordering: .acquiring) / 2 }
 
     /// Stops the partner and waits up to `timeout` for it: true when it
     /// returned, false when it was abandoned.
@@ -67,5 +68,9 @@ public final class CacheLinePingPong: TrialBenchmark {
         return partner.join(timeout: timeout).joined
     }
 
-    deinit { finish() }
+    /// The line is freed only when the partner returned: an abandoned
+    /// partner may still read it, so then it is leaked, as the team's memory is.
+    deinit {
+        if finish() { line.deallocate() }
+    }
 }

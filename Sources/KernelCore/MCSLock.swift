@@ -72,5 +72,11 @@ public struct MCSLock: KernelLock, @unchecked Sendable {
     /// True while some thread holds or waits for the lock (a snapshot).
     public var isLocked: Bool { tail.pointee.load(ordering: .relaxed) != nil }
 
+    /// True when `node` is the queue's last: the latest waiter, or the holder
+    /// with nobody behind it (a snapshot, for diagnostics and tests).
+    public func isQueueTail(_ node: QueueNode) -> Bool {
+        tail.pointee.load(ordering: .acquiring) == node.raw
+    }
+
     public func deallocate() { tail.deallocate() }
 }

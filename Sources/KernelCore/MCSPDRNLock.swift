@@ -176,6 +176,13 @@ public struct MCSPDRNLock<Runtime: VcoreRuntime>: KernelLock, @unchecked Sendabl
     /// True while some vcore holds or waits for the lock (a snapshot).
     public var isLocked: Bool { header.pointee.tail.load(ordering: .relaxed) != nil }
 
+    /// The vcore whose qnode is the queue's last (the latest waiter, or the
+    /// holder with nobody behind it), or nil when the lock is free (a
+    /// snapshot, for diagnostics and tests).
+    public var queueTail: VcoreID? {
+        header.pointee.tail.load(ordering: .acquiring).map { vcore(of: $0) }
+    }
+
     public func deallocate() {
         header.deallocate()
         qnodes.deallocate()

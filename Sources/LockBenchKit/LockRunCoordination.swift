@@ -14,16 +14,17 @@ struct LockRunEnding {
 }
 
 extension RunningLockRun {
-    /// Sleeps in 2 ms steps until every thread returned, the watchdog fired,
-    /// or a Ctrl-C was not honoured within the join timeout, calling
-    /// `hooks.whileRunning` every ~100 ms. Then stops the watchdog, the
-    /// threads and the preemption, each with a bounded wait.
+    /// Sleeps on the group's bounded join (woken as the last thread
+    /// returns, else every 10 ms) until every thread returned and was
+    /// joined, the watchdog fired, or a Ctrl-C was not honoured within the
+    /// join timeout, calling `hooks.whileRunning` every ~100 ms. Then stops the watchdog, the threads and the preemption,
+    /// each with a bounded wait.
     func coordinate(hooks: LockRunner.Hooks) throws -> LockRunEnding {
         let configuration = prepared.configuration
         let joinTimeoutNs = UInt64(configuration.joinTimeoutSeconds * 1e9)
         var lastHook = monotonicNanos()
         var stopSeen: UInt64? = nil
-        while group.finishedCount < configuration.threads {
+        while !group.join(timeout: .milliseconds(10)) {
             if watchdog.hasFired { break }
             let now = monotonicNanos()
             if StopRequest.isRequested {
@@ -34,7 +35,6 @@ extension RunningLockRun {
                 hooks.whileRunning(Double(now - originMonotonic))
                 lastHook = now
             }
-            sleepNanoseconds(2_000_000)
         }
         let endTicks = kb_rdtsc()
         watchdog.stop()

@@ -2,7 +2,6 @@
 // running, and one origin for all.
 
 import BenchKit
-import CPlatform
 import KernelCore
 import VcoreEmulation
 import Platform
@@ -34,42 +33,37 @@ final class RunningLockRun: @unchecked Sendable {
         self.originMonotonic = originMonotonic
     }
 
-    /// Starts one vcore per thread (pinned, registered in `map`), each of
-    /// which checks in at a start line and sleeps; starts the watchdog and the
-    /// preemption; then publishes the origin and wakes them all.
+    /// Launches one vcore per thread (pinned, registered in `map`, asleep at
+    /// the group's start line); starts the watchdog and the preemption; then
+    /// publishes the origin and wakes them all.
     ///
-    /// The threads wait for the origin asleep on a futex (`StartLine`), never
-    /// spinning or yielding: SCHED_FIFO vcores on every CPU would otherwise
-    /// keep this (SCHED_OTHER) thread from ever running to publish it. The
-    /// origin is "now" (no lead): the threads begin as they wake.
+    /// The vcores wait for the origin asleep on a futex (`ThreadTeam`'s start
+    /// line), never spinning or yielding: SCHED_FIFO vcores on every CPU would
+    /// otherwise keep this (SCHED_OTHER) thread from ever running to publish
+    /// it. The origin is "now" (no lead): the vcores begin as they wake.
     static func start(_ prepared: PreparedLockRun, lock: MeasuredLock, map: VcoreMap,
                       hooks: LockRunner.Hooks) throws -> RunningLockRun {
         let configuration = prepared.configuration
-        let line = StartLine()
         let group = VcoreGroup(map: map, cpus: configuration.cpus, fifoPriority: configuration.fifoPriority)
         let memories = prepared.memories
         nonisolated(unsafe) let critical = prepared.critical
-        try group.start { vcore in
-            let index = Int(vcore.id)
-            hooks.onThreadReady(index, vcore.cpu)
-            line.checkIn()
-            guard let origin = line.waitForStart() else {
-                memories[index].status.pointee.word.store(ThreadPhase.done.rawValue, ordering: .releasing)
-                return
-            }
-            lock.measure(vcore, critical, memories[index], prepared.plan(origin: origin))
+        try group.launch(onReady: { vcore in
+            hooks.onThreadReady(Int(vcore.id), vcore.cpu)
+        }) { vcore in
+            lock.measure(vcore, critical, memories[Int(vcore.id)], prepared.plan(origin: vcore.startTick))
         }
 
         let stall = StallBox()
         let watchdog: Watchdog
         let preemption: PreemptionDriver
         do {
-            watchdog = try Watchdog(timeoutSeconds: configuration.watchdogSeconds, progress: {
-                memories.reduce(UInt64(group.finishedCount)) { $0 &+ $1.status.pointee.acquisitions }
+            // The group adds the vcores that returned to the progress, and
+            // asks them to stop once the diagnostic is written.
+            watchdog = try group.watch(timeoutSeconds: configuration.watchdogSeconds, progress: {
+                memories.reduce(0) { $0 &+ $1.status.pointee.acquisitions }
             }, onStall: { seconds in
                 stall.set(StallDiagnostic.describe(lock: lock, memories: memories, cpus: group.cpus,
                                                    map: map, stalledSeconds: seconds))
-                group.requestStop()
             })
             do {
                 preemption = try PreemptionDriver(configuration: configuration, map: map)
@@ -79,17 +73,14 @@ final class RunningLockRun: @unchecked Sendable {
             }
         } catch {
             group.requestStop()
-            line.cancel()
             map.restoreAll()
             _ = group.join(timeout: .seconds(2))
             throw error
         }
 
-        // Everyone pinned and ready (or 5 s passed): one origin for all.
-        _ = line.waitForCheckIns(configuration.threads, timeoutNs: 5_000_000_000)
+        // Everyone pinned and ready: one origin for all.
         let originMonotonic = monotonicNanos()
-        let origin = kb_rdtsc()
-        line.release(at: max(origin, 1))
+        let origin = group.release()
         return RunningLockRun(prepared: prepared, lock: lock, map: map, group: group, watchdog: watchdog,
                               preemption: preemption, stall: stall, origin: origin,
                               originMonotonic: originMonotonic)

@@ -7,6 +7,8 @@ import CPlatform
 import CReference
 import KernelCore
 import VcoreEmulation
+import Platform
+import Synchronization
 
 /// A batch of operations timed by a closure (made by a specialized generic
 /// function, so the timed loop itself has no dynamic dispatch).
@@ -101,9 +103,10 @@ public enum UncontendedFloors {
             add(c)
         }
         // The CAS floor: BenchKit's one loop (ctxbench measures the same).
-        let line = CacheLineWord()
+        let line = CacheLineBox(Atomic<UInt64>(0))
+        defer { line.deallocate() }
         var swiftCAS = TimedBatch(benchmark: "lock_uncontended", variant: "swift", metric: "cas") {
-            timeUncontendedCAS(line.atomic, iterations: $0)
+            timeUncontendedCAS(line.pointer, iterations: $0)
         }
         var cCAS: TimedBatch? = TimedBatch(benchmark: "lock_uncontended", variant: "c", metric: "cas") {
             kb_reference_cas_batch($0)

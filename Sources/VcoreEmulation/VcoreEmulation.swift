@@ -16,7 +16,8 @@
 //     VcoreMap+Kernel       preempt/restore (the kernel), thread life cycle
 //     VcoreMap+Parking      how a preempted vcore's thread sleeps and wakes
 //   PreemptionSignal      the thread-directed signal that parks a preempted vcore
-//   VcoreGroup            N pinned kernel threads, one per vcore: start, stop, join
+//   VcoreGroup            the vcore threads: a BenchKit ThreadTeam whose members
+//                         register in the map before the start and leave it after
 //   PreemptionController  the kernel preempting vcores on a schedule
 //
 // FIFOHog, native mode's real SCHED_FIFO preemption, is a noise injector in

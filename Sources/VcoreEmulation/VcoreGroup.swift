@@ -1,32 +1,11 @@
-// VcoreGroup: start N emulated vcores (pinned kernel threads), stop, join.
+// VcoreGroup: the emulated vcores of one process, as a BenchKit thread team
+// whose members register in the vcore map before the start and leave it after.
 
-import Platform
+import BenchKit
 import KernelCore
-import CPlatform
-import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
-@usableFromInline
-struct VcoreGroupControl: ~Copyable {
-    /// Set once to ask every vcore's body to return (line 0: read in every loop).
-    @usableFromInline let stop = Atomic<Bool>(false)
-    let pad0 = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-    /// Threads pinned and registered.
-    let ready = FutexWord(0)
-    /// 1 once every thread may run its body: they start together.
-    let go = FutexWord(0)
-    /// Threads that returned.
-    let finished = FutexWord(0)
-    /// The first pinning error's errno, or 0.
-    let pinError = Atomic<Int32>(0)
-    /// The first sched_setscheduler error's errno, or 0.
-    let policyError = Atomic<Int32>(0)
-    @usableFromInline init() {}
-}
-
-/// What a vcore's body gets: its id, the map, and the group's stop flag.
+/// What a vcore's body gets: its id, the map, and its team member (the
+/// group's stop flag and the start tick).
 @frozen
 public struct Vcore: @unchecked Sendable {
     /// This vcore's id.
@@ -35,30 +14,47 @@ public struct Vcore: @unchecked Sendable {
     public let cpu: Int32
     /// The process' vcore map.
     public let map: VcoreMap
-    @usableFromInline let control: CacheLineBox<VcoreGroupControl>
+    /// The vcore's thread as the team sees it (a trivial value: pointers).
+    @usableFromInline let member: TeamMember
 
-    /// True once the group asked its vcores to stop (a relaxed load: check it
-    /// between lock acquisitions, never inside a critical section).
+    init(member: TeamMember, map: VcoreMap) {
+        id = VcoreID(member.index)
+        cpu = Int32(member.cpu)
+        self.map = map
+        self.member = member
+    }
+
+    /// True once the group asked its vcores to stop (a relaxed load of the
+    /// team's stop line: check it between lock acquisitions, never inside a
+    /// critical section).
     @inlinable
-    public var shouldStop: Bool { control.pointee.stop.load(ordering: .relaxed) }
+    public var shouldStop: Bool { member.shouldStop }
+
+    /// The TSC tick the group started at (`release`): every vcore's body
+    /// sees the same one.
+    public var startTick: UInt64 { member.startTick }
 }
 
 /// The vcores of one emulated process: one kernel thread per vcore of `map`,
 /// vcore i pinned to `cpus[i % cpus.count]`. Several vcores share a CPU only
 /// when there are more vcores than CPUs given (the emulated, oversubscribed
 /// mode: Linux then time-slices them, which the vcore map cannot see).
+///
+/// A thin layer over `ThreadTeam`: the team pins, schedules, starts and
+/// stops the threads; the group adds what makes a thread a vcore. Its
+/// prologue registers the thread in the map (so the emulated kernel can
+/// signal it) before it checks in at the start line, and its epilogue
+/// leaves the map after the body returned. Leaving honours a pending
+/// preemption first (`VcoreMap.exit` parks until the vcore is restored), so
+/// a vcore counts as finished only once it runs again and has left.
 public final class VcoreGroup: @unchecked Sendable {
     /// The map the vcores register in.
     public let map: VcoreMap
     /// The CPU of each vcore.
     public let cpus: [Int32]
-    private let control: CacheLineBox<VcoreGroupControl>
-    private var threads: [PinnedThread] = []
-    private var joined = false
-
-    /// A group for every vcore of `map`, on `cpus` (round robin).
     /// SCHED_FIFO priority of every vcore thread, or nil for SCHED_OTHER.
     public let fifoPriority: Int32?
+    private let team: ThreadTeam<Void>
 
     /// A group for every vcore of `map`, on `cpus` (round robin). With
     /// `fifoPriority`, every vcore thread runs SCHED_FIFO at that priority:
@@ -66,122 +62,72 @@ public final class VcoreGroup: @unchecked Sendable {
     /// CPU) takes a CPU from a running vcore, as on Akaros, where a vcore
     /// keeps its core until the kernel preempts it; a vcore that shares a
     /// CPU with a running one waits until that one stops (is preempted or
-    /// changes vcore). `start` throws if SCHED_FIFO is not permitted.
+    /// changes vcore). `launch` throws if SCHED_FIFO is not permitted.
     public init(map: VcoreMap, cpus: [Int32], fifoPriority: Int32? = nil) {
         precondition(!cpus.isEmpty, "VcoreGroup: no CPUs")
-        self.fifoPriority = fifoPriority
         self.map = map
-        self.cpus = (0..<map.count).map { cpus[$0 % cpus.count] }
-        control = CacheLineBox(VcoreGroupControl())
+        self.fifoPriority = fifoPriority
+        let placed = (0..<map.count).map { cpus[$0 % cpus.count] }
+        self.cpus = placed
+        team = ThreadTeam(cpus: placed.map(Int.init),
+                          scheduling: fifoPriority.map { .fifo(priority: Int($0), required: true) } ?? .inherit,
+                          workspace: { _, _ in () })
     }
 
-    deinit {
-        // Threads that never returned (a failed join) may still read `control`.
-        if joined || threads.isEmpty { control.deallocate() }
-    }
-
-    /// Starts every vcore: each thread pins itself, registers in the map, and
-    /// once all are ready they run `body` together; when it returns the vcore
-    /// exits (after honouring a pending preemption). Throws, with every thread
-    /// stopped and joined, if a thread cannot be created or pinned.
-    public func start(_ body: @escaping @Sendable (Vcore) -> Void) throws {
-        precondition(threads.isEmpty, "VcoreGroup.start called twice")
-        let control = self.control
+    /// Starts every vcore's thread: pinned, scheduled, registered in the map,
+    /// `onReady` run on it, then asleep at the start line until `release`;
+    /// then it runs `body`, and leaves the map when `body` returns (after
+    /// honouring a pending preemption). Throws, with every thread stopped and
+    /// joined, if a thread cannot be created or pinned, SCHED_FIFO is refused,
+    /// or the threads are not ready within 5 s.
+    public func launch(onReady: @escaping @Sendable (Vcore) -> Void = { _ in },
+                       _ body: @escaping @Sendable (Vcore) -> Void) throws {
         let map = self.map
-        for index in 0..<map.count {
-            let vcore = Vcore(id: VcoreID(index), cpu: cpus[index], map: map, control: control)
-            let priority = fifoPriority
-            do {
-                threads.append(try PinnedThread.start(cpu: nil) {
-                    Self.run(vcore, fifoPriority: priority, body)
-                })
-            } catch {
-                abortStart()
-                throw error
-            }
-        }
-        let deadline = monotonicNanos() + 5_000_000_000
-        while control.pointee.ready.value.load(ordering: .acquiring) < UInt32(map.count) {
-            guard monotonicNanos() < deadline else {
-                abortStart()
-                throw SystemCallError("vcore start (threads not ready in 5 s)", errno: ETIMEDOUT)
-            }
-            sched_yield()
-        }
-        let pinError = control.pointee.pinError.load(ordering: .relaxed)
-        guard pinError == 0 else {
-            abortStart()
-            throw SystemCallError("sched_setaffinity(\(cpus))", errno: pinError)
-        }
-        let policyError = control.pointee.policyError.load(ordering: .relaxed)
-        guard policyError == 0 else {
-            abortStart()
-            throw SystemCallError("sched_setscheduler(SCHED_FIFO, \(fifoPriority ?? 0))", errno: policyError)
-        }
-        control.pointee.go.value.store(1, ordering: .releasing)
-        control.pointee.go.wakeAll()
+        try team.launch(prologue: { member in
+            let vcore = Vcore(member: member, map: map)
+            map.register(vcore.id, cpu: vcore.cpu)
+            onReady(vcore)
+        }, body: { member, _ in
+            body(Vcore(member: member, map: map))
+        }, epilogue: { member in
+            map.exit(VcoreID(member.index))
+        })
     }
 
-    private static func run(_ vcore: Vcore, fifoPriority: Int32?, _ body: (Vcore) -> Void) {
-        let control = vcore.control
-        let pinned = kb_set_affinity(0, [vcore.cpu], 1)
-        if pinned != 0 {
-            _ = control.pointee.pinError.compareExchange(expected: 0, desired: -pinned, ordering: .relaxed)
-        }
-        var scheduled: Int32 = 0
-        if let priority = fifoPriority {
-            scheduled = kb_set_scheduler(0, SCHED_FIFO, priority)
-            if scheduled != 0 {
-                _ = control.pointee.policyError.compareExchange(expected: 0, desired: -scheduled,
-                                                                ordering: .relaxed)
-            }
-        }
-        vcore.map.register(vcore.id, cpu: pinned == 0 ? vcore.cpu : -1)
-        control.pointee.ready.value.wrappingAdd(1, ordering: .releasing)
-        while control.pointee.go.value.load(ordering: .acquiring) == 0 {
-            control.pointee.go.wait(whileEqualTo: 0, timeoutNs: 10_000_000)
-        }
-        if pinned == 0 && scheduled == 0 && !control.pointee.stop.load(ordering: .relaxed) {
-            body(vcore)
-        }
-        vcore.map.exit(vcore.id)
-        control.pointee.finished.value.wrappingAdd(1, ordering: .releasing)
-        control.pointee.finished.wakeAll()
-    }
+    /// Lets every launched vcore run its body, from now; returns the start
+    /// tick (`Vcore.startTick`).
+    @discardableResult
+    public func release() -> UInt64 { team.release() }
 
-    private func abortStart() {
-        control.pointee.stop.store(true, ordering: .relaxed)
-        control.pointee.go.value.store(1, ordering: .releasing)
-        control.pointee.go.wakeAll()
-        _ = join(timeout: .seconds(5))
+    /// `launch` then `release`: every vcore runs `body`, all from one start.
+    public func start(_ body: @escaping @Sendable (Vcore) -> Void) throws {
+        try launch(body)
+        release()
     }
 
     /// Asks every vcore's body to return (they poll `Vcore.shouldStop`).
     public func requestStop() {
-        control.pointee.stop.store(true, ordering: .relaxed)
+        team.requestStop()
     }
 
-    /// Number of vcores whose body has returned.
-    public var finishedCount: Int { Int(control.pointee.finished.value.load(ordering: .acquiring)) }
+    /// Number of vcores that have returned and left the map.
+    public var finishedCount: Int { team.finishedCount }
 
     /// Waits up to `timeout` for every vcore to return and joins them. Returns
     /// false if some did not (a stuck lock); their threads are then abandoned,
-    /// never waited on forever. Preempted vcores are not restored here: stop
-    /// the controller (or `map.restoreAll()`) first.
+    /// never waited on for ever. Preempted vcores are not restored here: stop
+    /// the controller (or `map.restoreAll()`) first. May be called again
+    /// after a false return.
     @discardableResult
     public func join(timeout: Duration) -> Bool {
-        if joined { return true }
-        let deadline = monotonicNanos() + timeout.nanoseconds
-        while true {
-            let done = control.pointee.finished.value.load(ordering: .acquiring)
-            if done == UInt32(threads.count) { break }
-            let now = monotonicNanos()
-            guard now < deadline else { return false }
-            control.pointee.finished.wait(whileEqualTo: done,
-                                          timeoutNs: Int64(min(deadline - now, 10_000_000)))
-        }
-        for thread in threads { thread.join() }
-        joined = true
-        return true
+        team.join(timeout: timeout).joined
+    }
+
+    /// Starts the team's watchdog: when neither `progress` nor the vcores
+    /// that returned move for `timeoutSeconds`, `onStall` runs once (on the
+    /// watchdog's thread) and the vcores are asked to stop.
+    public func watch(timeoutSeconds: Double, progress: @escaping @Sendable () -> UInt64,
+                      onStall: @escaping @Sendable (_ stalledSeconds: Double) -> Void) throws -> Watchdog {
+        try team.watch(timeoutSeconds: timeoutSeconds, progress: progress, onStall: onStall)
     }
 }

@@ -25,10 +25,10 @@ import Testing
     }
 
     @Test func theCASFloorSucceedsEveryTime() {
-        var floor = UncontendedCASFloor()
+        let floor = UncontendedCASFloor()
         let ticks = floor.runBatch(iterations: 10_000)
         #expect(ticks > 0)
         // Every CAS succeeded: the word counts exactly the operations.
-        #expect(floor.line.atomic.pointee.load(ordering: .relaxed) == 10_000)
+        #expect(floor.line.pointee.load(ordering: .relaxed) == 10_000)
     }
 }

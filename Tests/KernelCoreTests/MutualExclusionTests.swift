@@ -3,6 +3,7 @@
 import CPlatform
 import Synchronization
 import Testing
+import KernelTestSupport
 @testable import KernelCore
 import VcoreEmulation
 

@@ -5,6 +5,7 @@ import Platform
 import CPlatform
 import Synchronization
 import Testing
+import KernelTestSupport
 @testable import KernelCore
 
 extension KernelCoreSuite {

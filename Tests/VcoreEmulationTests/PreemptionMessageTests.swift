@@ -6,6 +6,7 @@
 import CPlatform
 import Synchronization
 import Testing
+import KernelTestSupport
 import KernelCore
 @testable import VcoreEmulation
 
