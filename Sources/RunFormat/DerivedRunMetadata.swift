@@ -6,11 +6,11 @@ import Foundation
 public struct DerivedRunMetadata: Codable, Equatable, Sendable {
     public var tool: String
     public var version = RunMetadata.kbenchVersion
-    public var gitCommit: String?
-    public var gitDirty: Bool?
+    @Nullable public var gitCommit: String?
+    @Nullable public var gitDirty: Bool?
     public var commandLine: [String]
     public var startTime: Date
-    public var endTime: Date?
+    @Nullable public var endTime: Date?
     public var host: String
     /// The files read, relative to the directory this meta.json is in when
     /// they are below a common ancestor (no machine paths in outputs).
@@ -35,39 +35,6 @@ public struct DerivedRunMetadata: Codable, Equatable, Sendable {
         case tool, version, gitCommit = "git_commit", gitDirty = "git_dirty", commandLine = "command_line",
              startTime = "start_time_utc", endTime = "end_time_utc", host, inputs, parameters,
              warnings, complete
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        tool = try c.decode(String.self, forKey: .tool)
-        version = try c.decode(String.self, forKey: .version)
-        gitCommit = try c.decodeIfPresent(String.self, forKey: .gitCommit)
-        gitDirty = try c.decodeIfPresent(Bool.self, forKey: .gitDirty)
-        commandLine = try c.decode([String].self, forKey: .commandLine)
-        startTime = try c.decode(Date.self, forKey: .startTime)
-        endTime = try c.decodeIfPresent(Date.self, forKey: .endTime)
-        host = try c.decode(String.self, forKey: .host)
-        inputs = try c.decode([String].self, forKey: .inputs)
-        parameters = try c.decode([String: JSONValue].self, forKey: .parameters)
-        warnings = try c.decode([String].self, forKey: .warnings)
-        complete = try c.decode(Bool.self, forKey: .complete)
-    }
-
-    /// Every key, with explicit nulls.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(tool, forKey: .tool)
-        try c.encode(version, forKey: .version)
-        try c.encode(gitCommit, forKey: .gitCommit)
-        try c.encode(gitDirty, forKey: .gitDirty)
-        try c.encode(commandLine, forKey: .commandLine)
-        try c.encode(startTime, forKey: .startTime)
-        try c.encode(endTime, forKey: .endTime)
-        try c.encode(host, forKey: .host)
-        try c.encode(inputs, forKey: .inputs)
-        try c.encode(parameters, forKey: .parameters)
-        try c.encode(warnings, forKey: .warnings)
-        try c.encode(complete, forKey: .complete)
     }
 
     /// Stamps the end time and completion and writes meta.json into `directory`.

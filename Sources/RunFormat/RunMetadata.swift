@@ -11,29 +11,29 @@ import Foundation
 public struct RunMetadata: Codable, Equatable, Sendable {
     public var tool: String
     public var version: String
-    public var gitCommit: String?
+    @Nullable public var gitCommit: String?
     /// Whether the work tree had uncommitted changes (`Provenance.gitDirty`).
-    public var gitDirty: Bool?
+    @Nullable public var gitDirty: Bool?
     public var commandLine: [String]
     public var startTime: Date
-    public var endTime: Date?
+    @Nullable public var endTime: Date?
     public var host: String
     public var kernelRelease: String
-    public var cpuModel: String?
+    @Nullable public var cpuModel: String?
     /// The CPUs the run measures on.
     public var cpus: [Int]
     /// Per measured CPU, its SMT siblings as a CPU list ("0,2").
     public var smtSiblings: [String: String?]
     public var tsc: TSC
-    public var clocksource: String?
-    public var isolcpus: String?
+    @Nullable public var clocksource: String?
+    @Nullable public var isolcpus: String?
     /// True when every measured CPU is in isolcpus.
     public var cpusIsolated: Bool
-    public var nohzFull: String?
-    public var rcuNocbs: String?
-    public var configHZ: Int?
+    @Nullable public var nohzFull: String?
+    @Nullable public var rcuNocbs: String?
+    @Nullable public var configHZ: Int?
     /// Where CONFIG_HZ was read (/proc/config.gz, /boot/config-...).
-    public var configSource: String?
+    @Nullable public var configSource: String?
     /// Per measured CPU: the cpufreq governor, or null with no cpufreq driver.
     public var cpufreqGovernor: [String: String?]
     /// Per measured CPU: its idle states, or null without cpuidle.
@@ -44,7 +44,7 @@ public struct RunMetadata: Codable, Equatable, Sendable {
     /// Per measured CPU, milliseconds of user, system, idle, irq, softirq and
     /// steal time from the start of measuring to the end (/proc/stat); null
     /// until the run finishes.
-    public var cpuTimeDuringRunMs: [String: [String: Double]]?
+    @Nullable public var cpuTimeDuringRunMs: [String: [String: Double]]?
     /// The tool's own parameters (quantum, lock, thread counts, ...).
     public var parameters: [String: JSONValue]
     public var warnings: [String]
@@ -56,19 +56,19 @@ public struct RunMetadata: Codable, Equatable, Sendable {
     /// The TSC: its calibrated rate, invariance, read overhead and cross-CPU
     /// consistency (the `tsc` object).
     public struct TSC: Codable, Equatable, Sendable {
-        public var frequencyHz: Double?
-        public var ticksPerNs: Double?
+        @Nullable public var frequencyHz: Double?
+        @Nullable public var ticksPerNs: Double?
         /// How the rate was obtained.
-        public var calibration: String?
-        public var calibrationUncertainty: Double?
+        @Nullable public var calibration: String?
+        @Nullable public var calibrationUncertainty: Double?
         public var invariant: Bool
         public var cpuidInvariantBit: Bool
         public var constantTSC: Bool
         public var nonstopTSC: Bool
-        public var readOverheadMinTicks: Int?
-        public var readOverheadMedianTicks: Int?
-        public var crossCPUSpreadNs: Double?
-        public var crossCPUUncertaintyNs: Double?
+        @Nullable public var readOverheadMinTicks: Int?
+        @Nullable public var readOverheadMedianTicks: Int?
+        @Nullable public var crossCPUSpreadNs: Double?
+        @Nullable public var crossCPUUncertaintyNs: Double?
 
         public init(frequencyHz: Double? = nil, ticksPerNs: Double? = nil, calibration: String? = nil,
                     calibrationUncertainty: Double? = nil, invariant: Bool = false, cpuidInvariantBit: Bool = false,
@@ -96,22 +96,6 @@ public struct RunMetadata: Codable, Equatable, Sendable {
                  nonstopTSC = "nonstop_tsc", readOverheadMinTicks = "read_overhead_min_ticks",
                  readOverheadMedianTicks = "read_overhead_median_ticks",
                  crossCPUSpreadNs = "cross_cpu_spread_ns", crossCPUUncertaintyNs = "cross_cpu_uncertainty_ns"
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(JSONNumber(frequencyHz), forKey: .frequencyHz)
-            try c.encode(JSONNumber(ticksPerNs), forKey: .ticksPerNs)
-            try c.encode(calibration, forKey: .calibration)
-            try c.encode(JSONNumber(calibrationUncertainty), forKey: .calibrationUncertainty)
-            try c.encode(invariant, forKey: .invariant)
-            try c.encode(cpuidInvariantBit, forKey: .cpuidInvariantBit)
-            try c.encode(constantTSC, forKey: .constantTSC)
-            try c.encode(nonstopTSC, forKey: .nonstopTSC)
-            try c.encode(readOverheadMinTicks, forKey: .readOverheadMinTicks)
-            try c.encode(readOverheadMedianTicks, forKey: .readOverheadMedianTicks)
-            try c.encode(JSONNumber(crossCPUSpreadNs), forKey: .crossCPUSpreadNs)
-            try c.encode(JSONNumber(crossCPUUncertaintyNs), forKey: .crossCPUUncertaintyNs)
         }
     }
 
@@ -229,75 +213,6 @@ public struct RunMetadata: Codable, Equatable, Sendable {
         "parameters", "warnings", "complete",
     ]
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        tool = try c.decode(String.self, forKey: .tool)
-        version = try c.decode(String.self, forKey: .version)
-        gitCommit = try c.decodeIfPresent(String.self, forKey: .gitCommit)
-        // Runs from before git_dirty was recorded: unknown.
-        gitDirty = try c.decodeIfPresent(Bool.self, forKey: .gitDirty)
-        commandLine = try c.decode([String].self, forKey: .commandLine)
-        startTime = try c.decode(Date.self, forKey: .startTime)
-        endTime = try c.decodeIfPresent(Date.self, forKey: .endTime)
-        host = try c.decode(String.self, forKey: .host)
-        kernelRelease = try c.decode(String.self, forKey: .kernelRelease)
-        cpuModel = try c.decodeIfPresent(String.self, forKey: .cpuModel)
-        cpus = try c.decode([Int].self, forKey: .cpus)
-        smtSiblings = try c.decode([String: String?].self, forKey: .smtSiblings)
-        tsc = try c.decode(TSC.self, forKey: .tsc)
-        clocksource = try c.decodeIfPresent(String.self, forKey: .clocksource)
-        isolcpus = try c.decodeIfPresent(String.self, forKey: .isolcpus)
-        cpusIsolated = try c.decode(Bool.self, forKey: .cpusIsolated)
-        nohzFull = try c.decodeIfPresent(String.self, forKey: .nohzFull)
-        rcuNocbs = try c.decodeIfPresent(String.self, forKey: .rcuNocbs)
-        configHZ = try c.decodeIfPresent(Int.self, forKey: .configHZ)
-        configSource = try c.decodeIfPresent(String.self, forKey: .configSource)
-        cpufreqGovernor = try c.decode([String: String?].self, forKey: .cpufreqGovernor)
-        cstates = try c.decode([String: [IdleState]?].self, forKey: .cstates)
-        irqsOnMeasuredCPUs = try c.decode([IRQRoute].self, forKey: .irqsOnMeasuredCPUs)
-        scheduling = try c.decode(Scheduling.self, forKey: .scheduling)
-        memoryLocked = try c.decode(Bool.self, forKey: .memoryLocked)
-        cpuTimeDuringRunMs = try c.decodeIfPresent([String: [String: JSONNumber]].self, forKey: .cpuTimeDuringRunMs)?
-            .mapValues { $0.mapValues { $0.value ?? .nan } }
-        parameters = try c.decode([String: JSONValue].self, forKey: .parameters)
-        warnings = try c.decode([String].self, forKey: .warnings)
-        complete = try c.decode(Bool.self, forKey: .complete)
-    }
-
-    /// Every key, with explicit nulls (synthesized Codable would omit them).
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(tool, forKey: .tool)
-        try c.encode(version, forKey: .version)
-        try c.encode(gitCommit, forKey: .gitCommit)
-        try c.encode(gitDirty, forKey: .gitDirty)
-        try c.encode(commandLine, forKey: .commandLine)
-        try c.encode(startTime, forKey: .startTime)
-        try c.encode(endTime, forKey: .endTime)
-        try c.encode(host, forKey: .host)
-        try c.encode(kernelRelease, forKey: .kernelRelease)
-        try c.encode(cpuModel, forKey: .cpuModel)
-        try c.encode(cpus, forKey: .cpus)
-        try c.encode(smtSiblings, forKey: .smtSiblings)
-        try c.encode(tsc, forKey: .tsc)
-        try c.encode(clocksource, forKey: .clocksource)
-        try c.encode(isolcpus, forKey: .isolcpus)
-        try c.encode(cpusIsolated, forKey: .cpusIsolated)
-        try c.encode(nohzFull, forKey: .nohzFull)
-        try c.encode(rcuNocbs, forKey: .rcuNocbs)
-        try c.encode(configHZ, forKey: .configHZ)
-        try c.encode(configSource, forKey: .configSource)
-        try c.encode(cpufreqGovernor, forKey: .cpufreqGovernor)
-        try c.encode(cstates, forKey: .cstates)
-        try c.encode(irqsOnMeasuredCPUs, forKey: .irqsOnMeasuredCPUs)
-        try c.encode(scheduling, forKey: .scheduling)
-        try c.encode(memoryLocked, forKey: .memoryLocked)
-        try c.encode(cpuTimeDuringRunMs?.mapValues { $0.mapValues(JSONNumber.init) }, forKey: .cpuTimeDuringRunMs)
-        try c.encode(parameters, forKey: .parameters)
-        try c.encode(warnings, forKey: .warnings)
-        try c.encode(complete, forKey: .complete)
-    }
-
     /// meta.json's bytes.
     public func json() throws -> Data { try JSONCoding.encode(self) }
 
@@ -305,22 +220,5 @@ public struct RunMetadata: Codable, Equatable, Sendable {
     /// - Throws: `InputFileError` naming the file (and what does not decode).
     public static func read(path: String) throws -> RunMetadata {
         try JSONCoding.read(RunMetadata.self, path: path)
-    }
-}
-
-/// A double in JSON: null when absent or not finite (NaN, ±inf), never 0.
-struct JSONNumber: Codable {
-    let value: Double?
-
-    init(_ value: Double?) { self.value = value }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        value = container.decodeNil() ? nil : try container.decode(Double.self)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        if let value, value.isFinite { try container.encode(value) } else { try container.encodeNil() }
     }
 }
