@@ -110,5 +110,7 @@ let package = Package(
         .testTarget(name: "BenchCLITests", dependencies: ["BenchCLI", "Platform"]),
         .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
+        // Every reader fed mutated files (seeds in Tests/Fuzz/corpus); scripts/fuzz runs it longer.
+        .testTarget(name: "FuzzTests", dependencies: ["RunFormat", "AnalysisKit", "BenchKit", "Platform"]),
     ]
 )

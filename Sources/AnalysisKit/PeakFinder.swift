@@ -93,7 +93,9 @@ public struct PeakFinder: Sendable, Equatable {
         guard n >= 3 else { return [] }
         let threshold = pow(10, thresholdDb(binCount: n) / 10)
         let floors = LocalFloor(power, blockLength: 2 * max(1, floorHalfWidthBins) + 1)
-        let firstBin = max(1, Int((minFrequencyHz / max(spectrum.binWidthHz, .leastNonzeroMagnitude)).rounded(.up)))
+        // Compared as a Double first: a tiny bin width would make Int(_:) trap.
+        let firstBinHz = (minFrequencyHz / max(spectrum.binWidthHz, .leastNonzeroMagnitude)).rounded(.up)
+        let firstBin = firstBinHz < Double(n) ? max(1, Int(firstBinHz)) : n
         var peaks: [Peak] = []
         power.withUnsafeBufferPointer { p in
             var k = firstBin

@@ -38,19 +38,30 @@ struct QuantumGrid {
     mutating func check(_ startNs: Int64) -> Int64? {
         let expected = slotNs + quantumNs
         let offset = Double(startNs) - expected
-        guard offset >= -toleranceNs, offset < quantumNs else { return Int64(expected.rounded()) }
+        guard offset >= -toleranceNs, offset < quantumNs else { return Self.nanoseconds(expected) }
         slotNs = offset <= toleranceNs ? Double(startNs) : expected
         return nil
+    }
+
+    /// `value` as whole nanoseconds, clamped to Int64 (it only names a slot in a message;
+    /// `Int64(_:)` would trap on a slot past 2^63 ns).
+    static func nanoseconds(_ value: Double) -> Int64 {
+        guard value.isFinite else { return value < 0 ? .min : .max }
+        let rounded = value.rounded()
+        if rounded >= 0x1p63 { return .max }
+        if rounded < -0x1p63 { return .min }
+        return Int64(rounded)
     }
 
     /// The quantum as the median spacing of increasing start times.
     static func medianSpacing(_ starts: [Int64]) -> Double? {
         guard starts.count >= 2 else { return nil }
-        var spacings = (1..<starts.count).map { starts[$0] - starts[$0 - 1] }
+        // Differences in Double: two Int64 starts can be further apart than Int64 holds.
+        var spacings = (1..<starts.count).map { Double(starts[$0]) - Double(starts[$0 - 1]) }
         spacings.sort()
         let mid = spacings.count / 2
         return spacings.count % 2 == 1
-            ? Double(spacings[mid])
-            : (Double(spacings[mid - 1]) + Double(spacings[mid])) / 2
+            ? spacings[mid]
+            : (spacings[mid - 1] + spacings[mid]) / 2
     }
 }

@@ -45,7 +45,12 @@ public struct SpectrumInput: Sendable {
         // The sample rate: --sample-rate, else the quantum the sampler used.
         if let sampleRate {
             self.sampleRate = sampleRate
-        } else if let quantumNs = parameters["quantum_ns"]?.doubleValue, quantumNs > 0 {
+        } else if let quantumNs = parameters["quantum_ns"]?.doubleValue {
+            // A quantum no sampler runs at is a corrupted meta.json, not a rate to use.
+            guard TraceReader.plausibleQuantumNs.contains(quantumNs) else {
+                throw InputFileError(path: metaPath, problem: .invalidJSON(
+                    "parameters.quantum_ns \(quantumNs) is outside 1 ns to 1 hour"))
+            }
             self.sampleRate = 1e9 / quantumNs
         } else {
             self.sampleRate = nil
@@ -59,6 +64,10 @@ public struct SpectrumInput: Sendable {
             self.configHZ = configHZ
             configHZSource = "--config-hz"
         } else if let meta {
+            // CONFIG_HZ is 100 to 1000 on any kernel; a wild value would only mislabel peaks.
+            if let hz = meta.configHZ, !(1...100_000).contains(hz) {
+                throw InputFileError(path: metaPath, problem: .invalidJSON("config_hz \(hz) is outside 1 to 100000"))
+            }
             self.configHZ = meta.configHZ
             configHZSource = self.configHZ == nil ? "unknown in meta.json: inferred from the LOC rate if possible"
                                                   : "meta.json"

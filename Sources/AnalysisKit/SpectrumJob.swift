@@ -27,6 +27,10 @@ public struct SpectrumJob: Sendable {
         self.spectra = spectra
     }
 
+    /// Fewest quanta per thread for a spectrum: with one or two there is no
+    /// frequency to speak of, and a single quantum has no spacing to infer a rate from.
+    public static let minimumQuanta = 3
+
     /// What a job produced.
     public struct Result: Sendable {
         public var input: SpectrumInput
@@ -71,7 +75,8 @@ public struct SpectrumJob: Sendable {
         meta.warnings = input.warnings
         input.warnings.forEach(warn)
 
-        let trace = try TraceReader(options: .init(sampleRateHz: input.sampleRate, keepStartTimes: false))
+        let trace = try TraceReader(options: .init(sampleRateHz: input.sampleRate, keepStartTimes: false,
+                                                   minimumQuanta: Self.minimumQuanta))
             .read(path: input.tracePath)
         let results = trace.threads.map {
             analysis.analyze($0, configHZ: input.configHZ, interrupts: input.interrupts)

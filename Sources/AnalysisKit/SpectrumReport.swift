@@ -29,18 +29,23 @@ public enum SpectrumReport {
     /// Whole numbers from 100 up, otherwise three significant digits (0.0167 Hz stays visible).
     static func format(_ value: Double) -> String {
         guard value.isFinite else { return "n/a" }
+        if abs(value) >= 1e15 { return String(format: "%.3g", value) }  // past Int64's exact range
         if value.rounded() == value || abs(value) >= 100 { return String(Int64(value.rounded())) }
         return String(format: "%.3g", value)
     }
 
     static func percent(_ ratio: Double) -> String {
-        ratio.isFinite ? "\(Double(Int64(ratio * 10_000)) / 100)%" : "n/a"
+        guard ratio.isFinite else { return "n/a" }
+        guard abs(ratio) < 1e12 else { return String(format: "%.3g%%", ratio * 100) }
+        return "\(Double(Int64(ratio * 10_000)) / 100)%"
     }
 
     static func scientific(_ value: Double) -> String {
         guard value.isFinite, value > 0 else { return format(value) }
         let exponent = Int(log10(value).rounded(.down))
         let mantissa = value / pow(10, Double(exponent))
+        // pow(10, -324) is 0 for a subnormal value: no finite mantissa to truncate.
+        guard mantissa.isFinite, abs(mantissa) < 1e15 else { return String(format: "%.2e", value) }
         return "\(Double(Int64(mantissa * 100)) / 100)e\(exponent)"
     }
 }

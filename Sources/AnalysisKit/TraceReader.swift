@@ -18,10 +18,14 @@ public struct TraceReader: Sendable {
         /// Keep every `start_ns` in `FTQThreadSeries.startNs`. Off saves 8 bytes per
         /// quantum; spectra and summaries do not need them.
         public var keepStartTimes: Bool
+        /// Fewest quanta a thread may have (`InputFileError.Problem.tooFewQuanta`
+        /// otherwise). Reading alone accepts one; an analysis asks for more.
+        public var minimumQuanta: Int
 
-        public init(sampleRateHz: Double? = nil, keepStartTimes: Bool = true) {
+        public init(sampleRateHz: Double? = nil, keepStartTimes: Bool = true, minimumQuanta: Int = 1) {
             self.sampleRateHz = sampleRateHz
             self.keepStartTimes = keepStartTimes
+            self.minimumQuanta = minimumQuanta
         }
     }
 
@@ -30,6 +34,10 @@ public struct TraceReader: Sendable {
 
     /// Rows per thread used to infer the quantum when no sample rate is given.
     static let inferenceWindow = 1025
+
+    /// Quantum lengths a sampler can have, in nanoseconds: 1 ns to one hour. Outside
+    /// them a grid check or a spectrum's bin arithmetic leaves every useful range.
+    public static let plausibleQuantumNs: ClosedRange<Double> = 1...3.6e12
 
     /// The options this reader uses.
     public var options: Options
@@ -66,7 +74,7 @@ public struct TraceReader: Sendable {
         var series: [FTQThreadSeries] = []
         series.reserveCapacity(threads.count)
         for accumulator in threads {
-            series.append(try accumulator.finish(path: path))
+            series.append(try accumulator.finish(path: path, minimumQuanta: options.minimumQuanta))
         }
         return FTQTrace(path: path, threads: series)
     }
@@ -98,7 +106,13 @@ final class ThreadAccumulator {
         if work.count == 0 {
             firstStart = start
             firstLine = line
-            if let quantumNs { grid = QuantumGrid(quantumNs: quantumNs, firstStartNs: start) }
+            if let quantumNs {
+                guard TraceReader.plausibleQuantumNs.contains(quantumNs) else {
+                    throw InputFileError(path: path, line: line, problem: .implausibleQuantum(
+                        thread: thread, quantumNs: quantumNs))
+                }
+                grid = QuantumGrid(quantumNs: quantumNs, firstStartNs: start)
+            }
         } else {
             guard start > previousStart else {
                 throw InputFileError(path: path, line: line, problem: .unsortedTimestamps(
@@ -123,6 +137,10 @@ final class ThreadAccumulator {
         guard let quantum = QuantumGrid.medianSpacing(pending.map(\.0)) else {
             throw InputFileError(path: path, line: firstLine, problem: .cannotInferQuantum(thread: thread))
         }
+        guard TraceReader.plausibleQuantumNs.contains(quantum) else {
+            throw InputFileError(path: path, line: firstLine, problem: .implausibleQuantum(
+                thread: thread, quantumNs: quantum))
+        }
         quantumNs = quantum
         var checker = QuantumGrid(quantumNs: quantum, firstStartNs: pending[0].0)
         for (start, line) in pending.dropFirst() {
@@ -137,7 +155,11 @@ final class ThreadAccumulator {
             thread: thread, startNs: start, expectedNs: expected, quantumNs: grid?.quantumNs ?? quantumNs ?? 0))
     }
 
-    func finish(path: String) throws -> FTQThreadSeries {
+    func finish(path: String, minimumQuanta: Int) throws -> FTQThreadSeries {
+        guard work.count >= minimumQuanta else {
+            throw InputFileError(path: path, line: firstLine, problem: .tooFewQuanta(
+                thread: thread, count: work.count, minimum: minimumQuanta))
+        }
         if grid == nil { try resolvePending(path: path) }
         guard let quantumNs else {
             throw InputFileError(path: path, line: firstLine, problem: .cannotInferQuantum(thread: thread))

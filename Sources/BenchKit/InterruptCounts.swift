@@ -24,13 +24,14 @@ public struct InterruptCounts: Sendable {
     }
 
     public init(parsing text: String) throws {
-        var rows = text.split(separator: "\n")
+        // Split on any line end: "\r\n" is one Character, which split(separator: "\n") never matches.
+        var rows = text.split(whereSeparator: \.isNewline)
         guard !rows.isEmpty else { throw InterruptParseError(reason: "empty file") }
-        let header = rows.removeFirst().split(separator: " ")
+        let header = rows.removeFirst().split(whereSeparator: \.isWhitespace)
         var cpus: [Int] = []
         for word in header {
             guard word.hasPrefix("CPU"), let cpu = Int(word.dropFirst(3)) else {
-                throw InterruptParseError(reason: "header word '\(word)' is not CPUn")
+                throw InterruptParseError(reason: "header word \(String(word.prefix(40)).debugDescription) is not CPUn")
             }
             cpus.append(cpu)
         }
@@ -39,7 +40,7 @@ public struct InterruptCounts: Sendable {
             let parts = row.split(separator: ":", maxSplits: 1)
             guard parts.count == 2 else { continue }
             let irq = parts[0].trimmingWhitespace()
-            var words = parts[1].split(separator: " ")[...]
+            var words = parts[1].split(whereSeparator: \.isWhitespace)[...]
             var counts: [UInt64] = []
             // Lines such as ERR and MIS carry one total, not one count per CPU.
             while counts.count < cpus.count, let word = words.first, let count = UInt64(word) {

@@ -25,6 +25,9 @@ public struct CPUTimes: Sendable {
     }
 
     /// All CPUs together (the `cpu` line); nil if it could not be read.
+    /// The largest tick count accepted from /proc/stat: 2^59 ticks is 10^8 years at 100 Hz.
+    public static let largestTickCount = 1 << 59
+
     public let total: Fields?
     public let perCPU: [Int: Fields]
 
@@ -41,10 +44,13 @@ public struct CPUTimes: Sendable {
     public init(parsing text: String) {
         var total: Fields?
         var perCPU: [Int: Fields] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("cpu") {
-            let words = line.split(separator: " ")
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("cpu") {
+            let words = line.split(whereSeparator: \.isWhitespace)
+            // Tick counts: non-negative and far below Int.max, so `busy` (a sum of six)
+            // and the differences in `millisecondsUntil` cannot overflow on a corrupted
+            // sample; a line with any other value is skipped like a malformed one.
             let v = words.dropFirst().compactMap { Int($0) }
-            guard v.count >= 8 else { continue }
+            guard v.count >= 8, v.prefix(8).allSatisfy({ (0...Self.largestTickCount).contains($0) }) else { continue }
             let fields = Fields(user: v[0], nice: v[1], system: v[2], idle: v[3], iowait: v[4],
                                 irq: v[5], softirq: v[6], steal: v[7])
             if words[0] == "cpu" {
@@ -68,7 +74,7 @@ public struct CPUTimes: Sendable {
         var result: [String: [String: Double]] = [:]
         for cpu in cpus.cpus {
             guard let a = perCPU[cpu], let b = later.perCPU[cpu] else { continue }
-            func ms(_ field: KeyPath<Fields, Int>) -> Double { Double(b[keyPath: field] - a[keyPath: field]) * msPerTick }
+            func ms(_ field: KeyPath<Fields, Int>) -> Double { (Double(b[keyPath: field]) - Double(a[keyPath: field])) * msPerTick }
             result[String(cpu)] = [
                 "user": ms(\.user) + ms(\.nice), "system": ms(\.system), "idle": ms(\.idle) + ms(\.iowait),
                 "irq": ms(\.irq), "softirq": ms(\.softirq), "steal": ms(\.steal),

@@ -30,6 +30,16 @@ public struct CSVRecord: Sendable {
         return value
     }
 
+    /// A count or index: an integer that is 0 or more (a negative count is not data).
+    public func count(_ column: Int) throws -> Int {
+        let value = try int(column)
+        guard value >= 0 else {
+            throw error(.outOfRange(column: columns.names[column], cell: String(text(column).prefix(40)),
+                                    allowed: "must be 0 or more"))
+        }
+        return value
+    }
+
     public func uint64(_ column: Int) throws -> UInt64 {
         guard let value = UInt64(text(column)) else { throw notANumber(column) }
         return value

@@ -52,6 +52,9 @@ public struct DerivedRunMetadata: Codable, Equatable, Sendable {
 
 /// kbench's JSON conventions: pretty, sorted keys, ISO 8601 UTC dates.
 public enum JSONCoding {
+    /// The largest JSON file `read` accepts: 16 MiB, a thousand times a real meta.json.
+    public static let largestJSONFile = 16 << 20
+
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -68,8 +71,16 @@ public enum JSONCoding {
     /// The JSON file at `path` as `type`.
     /// - Throws: `InputFileError` naming the file, and the key path that does not decode.
     public static func read<T: Decodable>(_ type: T.Type, path: String) throws -> T {
+        // Read whole, so bounded: a real meta.json is a few kilobytes.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
+           size.int64Value > Int64(largestJSONFile) {
+            throw InputFileError(path: path, problem: .fileTooLarge(limit: largestJSONFile))
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputFileError(path: path, problem: .cannotOpen("no such file or not readable"))
+        }
+        guard data.count <= largestJSONFile else {
+            throw InputFileError(path: path, problem: .fileTooLarge(limit: largestJSONFile))
         }
         do {
             return try decode(type, from: data)

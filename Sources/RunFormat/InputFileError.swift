@@ -33,6 +33,17 @@ public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertibl
         case notABoolean(column: String, cell: String)
         /// A JSON file (meta.json) that does not decode; the string says where and why.
         case invalidJSON(String)
+        /// A number that parses but is outside what its column can mean (a negative
+        /// work count, a start before the run's start, a count past 2^53); `allowed`
+        /// says what the column accepts.
+        case outOfRange(column: String, cell: String, allowed: String)
+        /// A thread with fewer quanta than an analysis needs.
+        case tooFewQuanta(thread: Int, count: Int, minimum: Int)
+        /// A quantum length (given, or inferred from the `start_ns` spacing) that no
+        /// sampler runs at.
+        case implausibleQuantum(thread: Int, quantumNs: Double)
+        /// A file larger than the reader accepts (a meta.json is read whole).
+        case fileTooLarge(limit: Int)
     }
 
     /// The file, as the caller named it.
@@ -47,9 +58,32 @@ public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertibl
         self.problem = problem
     }
 
+    /// Always one line: control characters from the file (a CR or NUL inside a
+    /// cell, a newline in a JSON key) or from the path are shown escaped.
     public var description: String {
         let location = line.map { "\(path):\($0)" } ?? path
-        return "\(location): \(message)"
+        return Self.oneLine("\(location): \(message)")
+    }
+
+    /// `text` with every control character written as `\u{XX}`, so a hostile cell
+    /// cannot split the error over several lines or move the terminal's cursor.
+    static func oneLine(_ text: String) -> String {
+        func breaks(_ scalar: Unicode.Scalar) -> Bool {
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator: return true
+            default: return false
+            }
+        }
+        guard text.unicodeScalars.contains(where: breaks) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if breaks(scalar) {
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     private var message: String {
@@ -73,6 +107,13 @@ public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertibl
             return "counter went backwards (before \(before), after \(after))"
         case .notABoolean(let column, let cell): return "column '\(column)': '\(cell)' is not true or false"
         case .invalidJSON(let reason): return "not a kbench meta.json: \(reason)"
+        case .outOfRange(let column, let cell, let allowed):
+            return "column '\(column)': '\(cell)' is out of range (\(allowed))"
+        case .tooFewQuanta(let thread, let count, let minimum):
+            return "thread \(thread) has \(count) quanta; the analysis needs at least \(minimum)"
+        case .implausibleQuantum(let thread, let quantumNs):
+            return "thread \(thread): a quantum of \(quantumNs) ns is outside 1 ns to 1 hour: not a sampler's quantum"
+        case .fileTooLarge(let limit): return "file larger than \(limit) bytes"
         }
     }
 }

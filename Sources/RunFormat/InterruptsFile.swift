@@ -23,7 +23,9 @@ public struct InterruptDelta: Sendable, Equatable {
     }
 
     /// Interrupts during the run.
-    public var delta: UInt64 { after - before }
+    /// Interrupts during the run (0 if the counter went backwards: a reset, or a
+    /// /proc/interrupts line that changed meaning between the two samples).
+    public var delta: UInt64 { after >= before ? after - before : 0 }
 }
 
 /// interrupts.csv, the `/proc/interrupts` counts of the measured CPUs around a
@@ -60,7 +62,7 @@ public enum InterruptsFile {
 
     private static func rows(_ records: [CSVRecord]) throws -> [InterruptDelta] {
         try records.map { r in
-            let cpu = try r.int(2), before = try r.uint64(3), after = try r.uint64(4)
+            let cpu = try r.count(2), before = try r.uint64(3), after = try r.uint64(4)
             guard after >= before else { throw r.error(.counterWentBackwards(before: before, after: after)) }
             return InterruptDelta(irq: r.text(0), description: r.text(1), cpu: cpu, before: before, after: after)
         }

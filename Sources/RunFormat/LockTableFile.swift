@@ -34,8 +34,8 @@ public enum LockTableFile {
     /// - Throws: `InputFileError` naming the file and line of the first bad row.
     public static func read(path: String) throws -> [Row] {
         try CSVRecord.read(path: path, required: header, allowEmpty: true).records.map { r in
-            Row(lock: r.text(0), threads: try r.int(1), statistics: SampleStatistics(
-                count: try r.int(2), mean: try r.double(3), std: try r.double(4), min: try r.double(5),
+            Row(lock: r.text(0), threads: try r.count(1), statistics: SampleStatistics(
+                count: try r.count(2), mean: try r.double(3), std: try r.double(4), min: try r.double(5),
                 p50: try r.double(7), p75: try r.double(8), p90: try r.double(9), p99: try r.double(10),
                 p999: try r.double(11), max: try r.double(6)))
         }

@@ -42,7 +42,7 @@ public enum NoiseFile {
     /// - Throws: `InputFileError` naming the file and line of the first bad row.
     public static func read(path: String) throws -> [Row] {
         try CSVRecord.read(path: path, required: header, allowEmpty: true).records.map { r in
-            Row(thread: try r.int(0), cpu: try r.int(1), metric: r.text(2), unit: r.text(3), value: try r.double(4))
+            Row(thread: try r.count(0), cpu: try r.count(1), metric: r.text(2), unit: r.text(3), value: try r.double(4))
         }
     }
 }

@@ -50,7 +50,7 @@ public enum PeaksFile {
     /// - Throws: `InputFileError` naming the file and line of the first bad row.
     public static func read(path: String) throws -> [Row] {
         try CSVRecord.read(path: path, required: columns, optional: ["thread"], allowEmpty: true).records.map { r in
-            Row(thread: r.has(5) ? try r.int(5) : nil, frequencyHz: try r.double(0), power: try r.double(1),
+            Row(thread: r.has(5) ? try r.count(5) : nil, frequencyHz: try r.double(0), power: try r.double(1),
                 prominenceDb: try r.double(2), harmonicOfHz: try r.double(3), label: r.text(4))
         }
     }

@@ -39,7 +39,7 @@ public enum PreemptionsFile {
             guard victims.count == words.count else {
                 throw r.error(.notANumber(column: "victims", cell: String(r.text(3).prefix(40))))
             }
-            return Row(round: try r.int(0), startMs: try r.double(1), endMs: try r.double(2), victims: victims)
+            return Row(round: try r.count(0), startMs: try r.double(1), endMs: try r.double(2), victims: victims)
         }
     }
 }

@@ -101,7 +101,7 @@ public struct SamplerTraceFile: Sendable, Equatable {
                     cpu: try integer(slots[1], names[1], path, lineNumber),
                     index: try number(slots[2], names[2], path, lineNumber),
                     startNs: try timestamp(slots[3], names[3], path, lineNumber),
-                    value: try number(slots[4], names[4], path, lineNumber))
+                    value: try sampleValue(slots[4], names[4], path, lineNumber))
                 rows += 1
                 try body(row, lineNumber)
             }
@@ -118,12 +118,29 @@ public struct SamplerTraceFile: Sendable, Equatable {
     }
 }
 
+/// The largest work count (or duration) a trace may hold: 2^53, the last integer a
+/// `Double` holds exactly. A sampler does about 10^9 units a second, so anything
+/// near this is a corrupted cell, not a measurement.
+public let largestSampleValue = Double(1 << 53)
+
+/// `thread` and `cpu`: non-negative integers.
 @inline(__always)
 private func integer(_ cell: UnsafeBufferPointer<UInt8>, _ column: String, _ path: String, _ line: Int) throws -> Int {
     guard let value = ByteNumbers.int64(cell), let narrow = Int(exactly: value) else {
         throw notANumber(cell, column, path, line)
     }
+    guard narrow >= 0 else { throw outOfRange(cell, column, "must be 0 or more", path, line) }
     return narrow
+}
+
+/// `work` or `duration_ns`: a count, so not negative, and at most `largestSampleValue`.
+@inline(__always)
+private func sampleValue(_ cell: UnsafeBufferPointer<UInt8>, _ column: String, _ path: String, _ line: Int) throws -> Double {
+    let value = try number(cell, column, path, line)
+    guard value >= 0, value <= largestSampleValue else {
+        throw outOfRange(cell, column, "0 to 2^53", path, line)
+    }
+    return value
 }
 
 @inline(__always)
@@ -135,9 +152,25 @@ private func number(_ cell: UnsafeBufferPointer<UInt8>, _ column: String, _ path
 /// `start_ns`: an integer, or a decimal rounded to the nanosecond (converted traces).
 @inline(__always)
 private func timestamp(_ cell: UnsafeBufferPointer<UInt8>, _ column: String, _ path: String, _ line: Int) throws -> Int64 {
-    if let value = ByteNumbers.int64(cell) { return value }
-    if let value = ByteNumbers.double(cell), let rounded = Int64(exactly: value.rounded()) { return rounded }
-    throw notANumber(cell, column, path, line)
+    var parsed: Int64?
+    if let value = ByteNumbers.int64(cell) {
+        parsed = value
+    } else if let value = ByteNumbers.double(cell) {
+        guard let rounded = Int64(exactly: value.rounded()) else {
+            throw outOfRange(cell, column, "0 to 2^63-1 ns", path, line)
+        }
+        parsed = rounded
+    }
+    guard let parsed else { throw notANumber(cell, column, path, line) }
+    // Nanoseconds since the run's start: nothing happens before it.
+    guard parsed >= 0 else { throw outOfRange(cell, column, "0 to 2^63-1 ns", path, line) }
+    return parsed
+}
+
+func outOfRange(_ cell: UnsafeBufferPointer<UInt8>, _ column: String, _ allowed: String, _ path: String,
+                _ line: Int) -> InputFileError {
+    let text = String(decoding: CSVCells.trimmed(cell).prefix(40), as: UTF8.self)
+    return InputFileError(path: path, line: line, problem: .outOfRange(column: column, cell: text, allowed: allowed))
 }
 
 func notANumber(_ cell: UnsafeBufferPointer<UInt8>, _ column: String, _ path: String, _ line: Int) -> InputFileError {

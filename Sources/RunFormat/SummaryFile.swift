@@ -31,10 +31,10 @@ public enum SummaryFile {
     public static func read(path: String) throws -> [Measurement] {
         try CSVRecord.read(path: path, required: header, allowEmpty: true).records.map { r in
             let statistics = SampleStatistics(
-                count: try r.int(7), mean: try r.double(8), std: try r.double(9), min: try r.double(10),
+                count: try r.count(7), mean: try r.double(8), std: try r.double(9), min: try r.double(10),
                 p50: try r.double(11), p75: try r.double(12), p90: try r.double(13), p99: try r.double(14),
                 p999: try r.double(15), max: try r.double(16))
-            return Measurement(benchmark: r.text(0), variant: r.text(1), threads: try r.int(2), param: r.text(3),
+            return Measurement(benchmark: r.text(0), variant: r.text(1), threads: try r.count(2), param: r.text(3),
                                metric: r.text(4), unit: r.text(5), lowerIsBetter: try r.bool(6),
                                statistics: statistics)
         }

@@ -54,8 +54,8 @@ public enum TrialsFile {
     /// - Throws: `InputFileError` naming the file and line of the first bad row.
     public static func read(path: String) throws -> [Row] {
         try CSVRecord.read(path: path, required: header, allowEmpty: true).records.map { r in
-            Row(benchmark: r.text(0), variant: r.text(1), threads: try r.int(2), param: r.text(3), metric: r.text(4),
-                unit: r.text(5), trial: try r.int(6), value: try r.double(7))
+            Row(benchmark: r.text(0), variant: r.text(1), threads: try r.count(2), param: r.text(3), metric: r.text(4),
+                unit: r.text(5), trial: try r.count(6), value: try r.double(7))
         }
     }
 }
