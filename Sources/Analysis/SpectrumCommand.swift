@@ -59,6 +59,12 @@ struct SpectrumCommand: ParsableCommand {
         if let segment, segment < 2 { throw ValidationError("--segment must be at least 2, got \(segment)") }
         if segment != nil, method != .welch { throw ValidationError("--segment applies to --method welch only") }
         try Validate.positive(deviationPct, option: "--deviation-pct", atMost: 1e6)
+        guard minProminenceDb.isFinite, abs(minProminenceDb) <= 1000 else {
+            throw ValidationError("--min-prominence-db must be a number from -1000 to 1000, got \(minProminenceDb)")
+        }
+        if let sampleRate, !(sampleRate <= 1e9) {
+            throw ValidationError("--sample-rate must be at most 1e9 (a 1 ns quantum), got \(sampleRate)")
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
             throw ValidationError("\(input) does not exist")

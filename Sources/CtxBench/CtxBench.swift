@@ -9,6 +9,9 @@ import RunFormat
 /// event queues — and the physical floors they are read against.
 @main
 struct CtxBench: ParsableCommand {
+    /// A repeated option is a usage error, not last-one-wins (`RepeatedOptions`).
+    static func main() { mainRefusingRepeatedOptions() }
+
     static let configuration = CommandConfiguration(
         commandName: "ctxbench",
         abstract: "Measure context-switch, IPC, IPI and event-queue costs on pinned CPUs.",

@@ -7,6 +7,9 @@ import FTQKit
 /// `ftq`: the fixed time quantum noise sampler.
 @main
 struct FTQCommand: ParsableCommand {
+    /// A repeated option is a usage error, not last-one-wins (`RepeatedOptions`).
+    static func main() { mainRefusingRepeatedOptions() }
+
     static let configuration = CommandConfiguration(
         commandName: "ftq",
         abstract: "Sample OS noise with a fixed time quantum (FTQ) or fixed work quantum (FWQ) loop on pinned CPUs.",

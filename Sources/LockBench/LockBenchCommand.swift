@@ -1,10 +1,14 @@
 import ArgumentParser
+import BenchCLI
 import BenchKit
 import LockBenchKit
 
 /// `lockbench`: lock acquisition latency and throughput (Akaros lock_test).
 @main
 struct LockBenchCommand: ParsableCommand {
+    /// A repeated option is a usage error, not last-one-wins (`RepeatedOptions`).
+    static func main() { mainRefusingRepeatedOptions() }
+
     static let configuration = CommandConfiguration(
         commandName: "lockbench",
         abstract: "Measure lock acquisition latency and throughput on pinned threads, with preemption injection (thesis §6.2).",

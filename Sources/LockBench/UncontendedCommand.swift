@@ -28,7 +28,8 @@ struct UncontendedCommand: ParsableCommand {
 
     func lockList() throws -> [LockName] {
         guard let locks else { return LockName.allCases }
-        return try locks.split(separator: ",").map { name in
+        // Empty items kept, so `--locks ''` or `a,,b` is an unknown lock, not "no locks".
+        return try locks.split(separator: ",", omittingEmptySubsequences: false).map { name in
             guard let lock = LockName(parsing: String(name)) else {
                 throw ValidationError("unknown lock '\(name)': valid locks are \(LockName.validNames)")
             }
