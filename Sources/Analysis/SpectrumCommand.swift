@@ -62,6 +62,10 @@ struct SpectrumCommand: ParsableCommand {
         guard minProminenceDb.isFinite, abs(minProminenceDb) <= 1000 else {
             throw ValidationError("--min-prominence-db must be a number from -1000 to 1000, got \(minProminenceDb)")
         }
+        // At most 1 GHz: the highest sample rate (a 1 ns quantum) puts Nyquist at half that.
+        if let huge = zoom.hertz.first(where: { $0 > 1e9 }) {
+            throw ValidationError("--zoom: \(huge) Hz is above 1e9 Hz")
+        }
         if let sampleRate, !(sampleRate <= 1e9) {
             throw ValidationError("--sample-rate must be at most 1e9 (a 1 ns quantum), got \(sampleRate)")
         }
