@@ -104,6 +104,31 @@ public final class BenchRun: Sendable {
         meta.withLock { $0.scheduling.obtained[name] = scheduling.obtained }
     }
 
+    /// Writes the small result files first, summary.csv, trials.csv and meta.json
+    /// (still marked incomplete), so a disk that fills up while the large files are
+    /// written keeps the results and the stamp. `finish` rewrites meta.json.
+    public func writeSmallFiles(measurements: [RunFormat.Measurement]) throws {
+        if !measurements.isEmpty {
+            try SummaryFile.write(measurements, to: directory.file(SummaryFile.name))
+            try TrialsFile.write(measurements, to: directory.file(TrialsFile.name))
+        }
+        try directory.write(meta.withLock { $0 })
+    }
+
+    /// Writes one large file (a trace, attempts.csv) with `write`. When it fails
+    /// (a full disk) the error is kept for the caller to throw after `finish`, and
+    /// meta.json's warnings say which file is missing and why.
+    /// - Returns: the error, or nil when the file was written.
+    public func writeLargeFile(_ name: String, _ write: () throws -> Void) -> (any Error)? {
+        do {
+            try write()
+            return nil
+        } catch {
+            warn("\(name) could not be written, the run has no \(name): \(error)")
+            return error
+        }
+    }
+
     /// Writes summary.csv and trials.csv for `measurements` and the final
     /// meta.json. `complete` is false when the run was interrupted.
     public func finish(measurements: [RunFormat.Measurement], complete: Bool) throws {

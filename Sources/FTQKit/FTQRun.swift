@@ -41,13 +41,19 @@ public enum FTQRun {
         }
 
         let complete = session.abandoned.isEmpty && session.records.allSatisfy { $0.count == configuration.samples }
+        // Small files first (summary.csv, trials.csv, meta.json, interrupts.csv), the
+        // trace last: a full disk then loses only the trace, and meta.json says so.
+        try benchRun.writeSmallFiles(measurements: FTQOutput.measurements(session.records, configuration: configuration,
+                                                                         clock: benchRun.clock))
         try benchRun.directory.write(InterruptCounts.deltaTable(before: before, after: after, cpus: measured),
                                      as: "interrupts.csv")
-        try FTQOutput.write(session.records, mode: configuration.mode, firstStart: session.firstStart,
-                            clock: benchRun.clock, to: benchRun.directory)
-        try benchRun.finish(measurements: FTQOutput.measurements(session.records, configuration: configuration,
-                                                                clock: benchRun.clock),
-                            complete: complete)
+        let traceName = SamplerTraceFile(configuration.mode == .fwq ? .fwq : .ftq).name
+        let lost = benchRun.writeLargeFile(traceName) {
+            try FTQOutput.write(session.records, mode: configuration.mode, firstStart: session.firstStart,
+                                clock: benchRun.clock, to: benchRun.directory)
+        }
+        try benchRun.finish(measurements: [], complete: complete && lost == nil)
+        if let lost { throw lost }
         return complete
     }
 }
