@@ -39,6 +39,11 @@ public struct TraceReader: Sendable {
     /// them a grid check or a spectrum's bin arithmetic leaves every useful range.
     public static let plausibleQuantumNs: ClosedRange<Double> = 1...3.6e12
 
+    /// The largest work count analysed: 2^53, the last integer a `Double` holds
+    /// exactly. A sampler does about 10^9 units a second, so anything near this is a
+    /// corrupted cell, and sums of such values would leave every useful range.
+    public static let largestWork = Double(1 << 53)
+
     /// The options this reader uses.
     public var options: Options
 
@@ -103,6 +108,10 @@ final class ThreadAccumulator {
 
     @inline(__always)
     func add(start: Int64, work value: Double, line: Int, path: String) throws {
+        guard value <= TraceReader.largestWork else {
+            throw InputFileError(path: path, line: line, problem: .outOfRange(
+                column: "work", cell: CSVFormat.number(value), allowed: "0 to 2^53"))
+        }
         if work.count == 0 {
             firstStart = start
             firstLine = line
