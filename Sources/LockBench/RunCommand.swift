@@ -101,6 +101,9 @@ struct RunCommand: ParsableCommand {
                 throw ValidationError("--preempt \(preempt): preempting \(preempt.victims) of \(count) vcores leaves none running; use more --threads")
             }
         }
+        if preempt != nil, runOptions.fifo, runOptions.priority > 98 {
+            throw ValidationError("--priority \(runOptions.priority) with --preempt: emulated vcores need 1-98, the emulated kernel runs one above them")
+        }
         if let nativePreempt {
             let available = Set(try runCPUs()).count
             guard nativePreempt.victims < available else {
@@ -133,6 +136,14 @@ struct RunCommand: ParsableCommand {
                 configuration.holdNs = holdNs
                 configuration.delayNs = delayNs
                 configuration.preempt = preempt
+                if preempt != nil {
+                    // Emulated vcores run SCHED_FIFO (at --priority with
+                    // --fifo, else the default): only the emulated kernel
+                    // stops a running vcore, so the map tells the truth.
+                    // Without the privilege LockSession warns and falls back.
+                    configuration.fifoPriority = Int32(runOptions.fifo ? runOptions.priority
+                                                                        : RealtimeScheduling.defaultPriority)
+                }
                 configuration.nativePreempt = nativePreempt
                 configuration.watchdogSeconds = watchdogSeconds
                 configuration.windowNs = windowMs * 1e6

@@ -60,6 +60,8 @@ public enum LockSession {
             }
             if emulated {
                 benchRun.setParameter("vcore_policy", .string(effective.fifoPriority.map { "SCHED_FIFO \($0)" } ?? "SCHED_OTHER"))
+                benchRun.setParameter("emulated_kernel_priority",
+                                      .string("SCHED_FIFO \((effective.fifoPriority ?? 1) + 1)"))
             }
             for warning in result.warnings { benchRun.warn(warning) }
             let directory = configurations.count == 1

@@ -18,7 +18,11 @@ final class PreemptionDriver: @unchecked Sendable {
                                                   period: .nanoseconds(Int64(spec.periodMs * 1e6)),
                                                   duration: .nanoseconds(Int64(spec.durationMs * 1e6)),
                                                   initialDelay: .nanoseconds(Int64(spec.periodMs * 1e6)))
-                let started = PreemptionController(map: map, schedule: schedule)
+                // Above SCHED_FIFO vcores (and at their kernel side's
+                // priority), as a kernel preempts on time whatever user
+                // threads do; 2 above SCHED_OTHER ones.
+                let started = PreemptionController(map: map, schedule: schedule,
+                                                   priority: (configuration.fifoPriority ?? 1) + 1)
                 try started.start()
                 controller = started
             }

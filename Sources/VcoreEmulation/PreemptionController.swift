@@ -99,33 +99,48 @@ public final class PreemptionController: @unchecked Sendable {
         return recorded
     }
 
-    private func victims(round: Int) -> [VcoreID] {
+    /// Writes round `round`'s victims into `buffer` (at least `map.count`
+    /// long); returns how many. Allocates nothing.
+    private func victims(round: Int, into buffer: UnsafeMutablePointer<VcoreID>) -> Int {
         switch schedule.victims {
         case .fixed(let ids):
-            return ids
+            let n = min(ids.count, map.count)
+            for index in 0..<n { buffer[index] = ids[index] }
+            return n
         case .rotating(let count):
             let n = map.count
-            return (0..<min(count, n)).map { VcoreID((round * count + $0) % n) }
+            let chosen = min(count, n)
+            for index in 0..<chosen { buffer[index] = VcoreID((round * count + index) % n) }
+            return chosen
         }
     }
 
+    /// The schedule. Between `preempt` and the end of `restoreAll` victims
+    /// may be parked inside a signal handler, where one may hold the malloc
+    /// lock: the controller allocates nothing there. The victim list is a
+    /// buffer made before the first round, and a round is recorded (which
+    /// may grow the list of rounds) only once every vcore runs again.
     private func run() {
         realtime.store(kb_set_scheduler(0, SCHED_FIFO, priority) == 0, ordering: .relaxed)
         let period = schedule.period.nanoseconds
         let duration = schedule.duration.nanoseconds
+        let buffer = UnsafeMutablePointer<VcoreID>.allocate(capacity: max(map.count, 1))
+        defer { buffer.deallocate() }
         var next = monotonicNanos() + schedule.initialDelay.nanoseconds
         var round = 0
         while !stopFlag.load(ordering: .relaxed) {
             sleep(untilNanos: next)
             if stopFlag.load(ordering: .relaxed) { break }
-            let chosen = victims(round: round)
+            let chosen = victims(round: round, into: buffer)
             let preemptedAt = monotonicNanos()
-            map.preempt(chosen)
+            map.preempt(UnsafeBufferPointer(start: buffer, count: chosen))
             sleep(untilNanos: preemptedAt + duration)
             map.restoreAll()
             let restoredAt = monotonicNanos()
+            // Every vcore runs again: allocating is safe from here.
+            let victims = Array(UnsafeBufferPointer(start: buffer, count: chosen))
             roundsLock.lock()
-            recorded.append(PreemptionRound(victims: chosen, preemptedNanos: preemptedAt,
+            recorded.append(PreemptionRound(victims: victims, preemptedNanos: preemptedAt,
                                             restoredNanos: restoredAt))
             roundsLock.unlock()
             round += 1

@@ -63,8 +63,16 @@ public final class VcoreGroup: @unchecked Sendable {
     /// keeps its core until the kernel preempts it; a vcore that shares a
     /// CPU with a running one waits until that one stops (is preempted or
     /// changes vcore). `launch` throws if SCHED_FIFO is not permitted.
+    ///
+    /// SCHED_FIFO vcores run their emulated system calls one priority higher
+    /// (`VcoreMap.runKernelSide`), so `fifoPriority` must be below 99, and a
+    /// preemption controller must run at `fifoPriority + 1` or above.
     public init(map: VcoreMap, cpus: [Int32], fifoPriority: Int32? = nil) {
         precondition(!cpus.isEmpty, "VcoreGroup: no CPUs")
+        if let fifoPriority {
+            precondition((1...98).contains(fifoPriority), "VcoreGroup: SCHED_FIFO priority \(fifoPriority) not in 1...98")
+        }
+        map.runKernelSide(atPriority: fifoPriority.map { $0 + 1 }, vcorePriority: fifoPriority ?? 0)
         self.map = map
         self.fifoPriority = fifoPriority
         let placed = (0..<map.count).map { cpus[$0 % cpus.count] }

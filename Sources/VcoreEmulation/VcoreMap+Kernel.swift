@@ -6,6 +6,9 @@ import Platform
 import KernelCore
 import CPlatform
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension VcoreMap {
     /// Preempts `vcore`: marks it preempted under the sequence counter, counts
@@ -22,10 +25,20 @@ extension VcoreMap {
     /// preemptions into one (a vcore changing to the first victim before the
     /// second is marked would itself be offline, and the second mark would
     /// find nothing to do). Returns how many were running and got preempted.
+    ///
+    /// Allocates nothing (the controller calls it while vcores may be parked
+    /// in a signal handler, possibly holding the malloc lock). Each victim is
+    /// marked preempted, under the sequence counter, before its signal is
+    /// sent: the map shows the preemption before the vcore stops, never after.
     @discardableResult
     public func preempt(_ vcores: [VcoreID]) -> Int {
-        var marked: [(slot: UnsafeMutablePointer<VcoreSlot>, tid: Int32)] = []
-        marked.reserveCapacity(vcores.count)
+        vcores.withUnsafeBufferPointer { preempt($0) }
+    }
+
+    /// `preempt(_:)` on a buffer the caller owns (no array, no allocation).
+    @discardableResult
+    public func preempt(_ vcores: UnsafeBufferPointer<VcoreID>) -> Int {
+        var marked = 0
         kernel.pointee.lock.lock()
         for vcore in vcores where Int(vcore) < count {
             let target = slot(vcore)
@@ -38,23 +51,25 @@ extension VcoreMap {
             target.pointee.stops.wrappingAdd(1, ordering: .relaxed)
             kernel.pointee.preemptions.wrappingAdd(1, ordering: .relaxed)
             kernel.pointee.messages.wrappingAdd(1, ordering: .relaxed)
-            marked.append((target, tid))
+            scratch[marked] = vcore
+            marked += 1
         }
         // EV_VCORE_PREEMPT for each victim, to a vcore that still runs.
-        if !marked.isEmpty {
+        if marked > 0 {
             let recipient = eventRecipient()
-            for vcore in vcores where Int(vcore) < count && marked.contains(where: { $0.slot == slot(vcore) }) {
-                post(preempted: vcore, to: recipient)
-            }
+            for index in 0..<marked { post(preempted: scratch[index], to: recipient) }
+        }
+        // The "IPI", under the kernel lock (the scratch list is the lock's):
+        // the handler parks the thread (or defers to the end of an emulated
+        // system call) and never takes the kernel lock. If the vcore was
+        // changed to before the handler runs, it finds it running and returns.
+        for index in 0..<marked {
+            let target = slot(scratch[index])
+            _ = kb_tgsigqueue(target.pointee.tid.load(ordering: .relaxed), PreemptionSignal.number,
+                              UnsafeMutableRawPointer(target))
         }
         kernel.pointee.lock.unlock()
-        // The "IPI": the handler parks the thread (or defers to the end of an
-        // emulated system call). If the vcore was changed to meanwhile, the
-        // handler finds it running and returns.
-        for (target, tid) in marked {
-            _ = kb_tgsigqueue(tid, PreemptionSignal.number, UnsafeMutableRawPointer(target))
-        }
-        return marked.count
+        return marked
     }
 
     /// Gives a core back to `vcore` if it is preempted: marks it running,
@@ -77,17 +92,21 @@ extension VcoreMap {
     /// controller gives all k cores back and returns to one vcore per home
     /// CPU. (Restoring one by one would race with changes: a restored vcore
     /// could change to one not yet restored and stay offline.)
+    /// Allocates nothing: the controller calls it while vcores are parked.
     @discardableResult
     public func restoreAll() -> Int {
-        var restored: [VcoreID] = []
+        var restored = 0
         kernel.pointee.lock.lock()
         for vcore in 0..<UInt32(count) {
-            if restoreLocked(vcore) { restored.append(vcore) }
+            if restoreLocked(vcore) {
+                scratch[restored] = vcore
+                restored += 1
+            }
             move(vcore, to: slot(vcore).pointee.homeCPU.load(ordering: .relaxed))
         }
+        for index in 0..<restored { wake(scratch[index]) }
         kernel.pointee.lock.unlock()
-        for vcore in restored { wake(vcore) }
-        return restored.count
+        return restored
     }
 
     /// Marks `vcore` running if it is preempted and moves it home; under the kernel lock.
@@ -116,34 +135,76 @@ extension VcoreMap {
     }
 
     /// Marks the calling vcore exited, after honouring any pending preemption.
+    ///
+    /// An emulated system call like the others: it takes the kernel lock only
+    /// inside `enterKernel`/`leaveKernel`, so a preemption signal landing
+    /// while it holds the lock is deferred, and the vcore parks after
+    /// releasing it. (Parking in the handler with the lock held would hang
+    /// every `restoreAll`, the controller's and `stop`'s.)
     public func exit(_ vcore: VcoreID) {
         let me = checkedSlot(vcore)
         while true {
             Self.parkWhilePreempted(me)
+            enterKernel(me)
             kernel.pointee.lock.lock()
             let done = me.pointee.state.value.load(ordering: .relaxed) == VcoreState.running.rawValue
             if done {
                 sequenceCounter.pointee.beginWrite()
                 me.pointee.state.value.store(VcoreState.exited.rawValue, ordering: .relaxed)
                 sequenceCounter.pointee.endWrite()
+                // Cleared under the lock: `preempt` reads it there, so no
+                // signal can be sent to this thread once it has left.
+                me.pointee.tid.store(0, ordering: .releasing)
             }
             kernel.pointee.lock.unlock()
+            leaveKernel(me)
             if done { break }
         }
-        me.pointee.tid.store(0, ordering: .releasing)
     }
 
     // MARK: Emulated system calls
 
     /// Marks the caller's own thread inside an emulated system call: a
     /// preemption signal arriving now is deferred to `leaveKernel`'s caller.
+    /// With SCHED_FIFO vcores (`runKernelSide`), the call also runs above
+    /// every vcore, as Akaros' kernel code cannot be preempted by a spinning
+    /// user thread.
     func enterKernel(_ me: UnsafeMutablePointer<VcoreSlot>) {
         me.pointee.inKernel.store(1, ordering: .relaxed)
         kb_compiler_barrier()   // a signal fence: the handler on this thread sees the flag
+        let raised = kernel.pointee.kernelPriority.load(ordering: .relaxed)
+        if raised != 0 { _ = kb_set_scheduler(0, SCHED_FIFO, raised) }
     }
 
+    /// Back to the vcores' priority (lowering a SCHED_FIFO priority keeps the
+    /// thread at the front of its new run list, so it parks at once), then
+    /// preemption signals are taken again.
     func leaveKernel(_ me: UnsafeMutablePointer<VcoreSlot>) {
+        let raised = kernel.pointee.kernelPriority.load(ordering: .relaxed)
+        if raised != 0 { _ = kb_set_scheduler(0, SCHED_FIFO, kernel.pointee.vcorePriority.load(ordering: .relaxed)) }
         kb_compiler_barrier()
         me.pointee.inKernel.store(0, ordering: .relaxed)
+    }
+
+    /// Makes every emulated system call of a vcore thread run at SCHED_FIFO
+    /// `kernelPriority` and return to `vcorePriority`; nil: calls keep the
+    /// thread's policy (SCHED_OTHER vcores). `kernelPriority` must be above
+    /// `vcorePriority`: a vcore holding the kernel lock that sleeps (in
+    /// sched_setaffinity) must preempt a same-CPU spinning vcore when it
+    /// wakes. `VcoreGroup` sets this for SCHED_FIFO vcores; set it before the
+    /// vcores start.
+    public func runKernelSide(atPriority kernelPriority: Int32?, vcorePriority: Int32) {
+        if let kernelPriority {
+            precondition(kernelPriority > vcorePriority && kernelPriority <= 99,
+                         "VcoreMap: kernel priority \(kernelPriority) must be above the vcores' \(vcorePriority)")
+        }
+        kernel.pointee.vcorePriority.store(vcorePriority, ordering: .relaxed)
+        kernel.pointee.kernelPriority.store(kernelPriority ?? 0, ordering: .relaxed)
+    }
+
+    /// The SCHED_FIFO priority emulated system calls run at (nil: unchanged).
+    public var kernelSidePriority: Int32? {
+        let raised = kernel.pointee.kernelPriority.load(ordering: .relaxed)
+        return raised == 0 ? nil : raised
     }
 }

@@ -42,6 +42,9 @@ public struct VcoreMap: VcoreRuntime, @unchecked Sendable {
     @usableFromInline let slots: CacheLineArray<VcoreSlot>
     /// One event mailbox per vcore.
     @usableFromInline let mailboxes: VcoreMailboxes
+    /// `count` vcore ids the kernel operations list victims in, under the
+    /// kernel lock: preempting and restoring allocate nothing.
+    let scratch: UnsafeMutablePointer<VcoreID>
 
     /// A map of `count` vcores, all running.
     public init(count: Int) {
@@ -50,6 +53,8 @@ public struct VcoreMap: VcoreRuntime, @unchecked Sendable {
         kernel = CacheLineBox(VcoreKernelState())
         slots = CacheLineArray(count: count) { _ in VcoreSlot() }
         mailboxes = VcoreMailboxes(count: count)
+        scratch = .allocate(capacity: count)
+        scratch.initialize(repeating: 0, count: count)
     }
 
     /// Frees the map. No vcore thread may run, and none may be parked.
@@ -58,6 +63,7 @@ public struct VcoreMap: VcoreRuntime, @unchecked Sendable {
         kernel.deallocate()
         slots.deallocate()
         mailboxes.deallocate()
+        scratch.deallocate()
     }
 
     /// Number of vcores.

@@ -56,6 +56,14 @@ struct VcoreKernelState: ~Copyable {
     let oneWayChanges = Atomic<UInt64>(0)
     /// Preemption events taken out of mailboxes by handlers.
     let eventsHandled = Atomic<UInt64>(0)
+    /// SCHED_FIFO priority a vcore's thread runs at while inside an emulated
+    /// system call (0: unchanged), and the one it returns to (the vcores').
+    /// With SCHED_FIFO vcores the kernel side must run above them: a vcore
+    /// that sleeps inside a call (sched_setaffinity waits for the migration
+    /// it asked for) would otherwise never get its CPU back from a spinning
+    /// vcore of the same priority, while holding the kernel lock.
+    let kernelPriority = Atomic<Int32>(0)
+    let vcorePriority = Atomic<Int32>(0)
     @usableFromInline init() {}
 }
 
