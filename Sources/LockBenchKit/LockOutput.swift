@@ -68,6 +68,21 @@ public enum LockOutput {
             let zero = Double(result.stalledWindows.count)
             rows.append(row("windows_without_acquisition", "count", lower: true, SampleStatistics([zero])!, [zero]))
         }
+        if !result.rounds.isEmpty {
+            // Inside the rounds is the lock's recovery; outside them the host's.
+            let recovery = PreemptionRecovery(result, ticksPerNs: clock.ticksPerNs)
+            for (metric, value) in [("windows_without_acquisition_in_rounds", recovery.stalledWindowsInRounds),
+                                    ("windows_without_acquisition_outside_rounds", recovery.stalledWindowsOutsideRounds),
+                                    ("rounds_with_stalled_window", recovery.stalledRounds),
+                                    ("preemption_rounds", recovery.rounds)] {
+                let count = Double(value)
+                rows.append(row(metric, "count", lower: metric != "preemption_rounds",
+                                SampleStatistics([count])!, [count]))
+            }
+            if let stats = SampleStatistics(recovery.recoveryNs) {
+                rows.append(row("recovery_time", "ns", lower: true, stats, recovery.recoveryNs))
+            }
+        }
         return rows
     }
 

@@ -55,6 +55,8 @@ public final class PreemptionController: @unchecked Sendable {
     public let schedule: PreemptionSchedule
     private let stopFlag = Atomic<Bool>(false)
     private let realtime = Atomic<Bool>(false)
+    /// Set once the thread has its scheduling policy (`start` waits for it).
+    private let scheduled = Atomic<Bool>(false)
     private var thread: PinnedThread?
     private let roundsLock = PthreadMutexLock()
     private var recorded: [PreemptionRound] = []
@@ -73,10 +75,19 @@ public final class PreemptionController: @unchecked Sendable {
 
     deinit { roundsLock.deallocate() }
 
-    /// Starts the schedule on a new (unpinned) thread.
+    /// Starts the schedule on a new (unpinned) thread, and returns once that
+    /// thread has asked for SCHED_FIFO (up to 1 s). Started before the
+    /// vcores are released, a controller still SCHED_OTHER when SCHED_FIFO
+    /// vcores begin spinning on every CPU would not run until Linux lets
+    /// ordinary tasks in (RT throttling, the fair server: up to a second),
+    /// and its rounds would start that late.
     public func start() throws {
         precondition(thread == nil, "PreemptionController.start called twice")
         thread = try PinnedThread.start(cpu: nil) { [self] in run() }
+        let deadline = monotonicNanos() + 1_000_000_000
+        while !scheduled.load(ordering: .acquiring) && monotonicNanos() < deadline {
+            sleep(untilNanos: monotonicNanos() + 20_000)
+        }
     }
 
     /// Ends the schedule, joins its thread and restores every preempted vcore.
@@ -122,6 +133,7 @@ public final class PreemptionController: @unchecked Sendable {
     /// may grow the list of rounds) only once every vcore runs again.
     private func run() {
         realtime.store(kb_set_scheduler(0, SCHED_FIFO, priority) == 0, ordering: .relaxed)
+        scheduled.store(true, ordering: .releasing)
         let period = schedule.period.nanoseconds
         let duration = schedule.duration.nanoseconds
         let buffer = UnsafeMutablePointer<VcoreID>.allocate(capacity: max(map.count, 1))
