@@ -10,7 +10,7 @@
 /// restore itself takes a moment); every other one is the host's (the
 /// vcores were descheduled behind the map's back: interrupts, the deadline
 /// fair server, RT throttling). A window that ends after the run is not
-/// counted.
+/// counted, nor one after a duration run's measured span.
 public struct PreemptionRecovery: Sendable, Equatable {
     /// Windows without an acquisition that overlap a round (plus grace).
     public var stalledWindowsInRounds: Int
@@ -37,7 +37,10 @@ public struct PreemptionRecovery: Sendable, Equatable {
         let spans = result.rounds.map { ($0.startMs, $0.endMs + Self.graceMs) }
         var inside = 0, outside = 0
         var roundStalled = [Bool](repeating: false, count: spans.count)
-        let elapsedMs = result.elapsedNs / 1e6
+        // The measured span: a duration run's vcores stop at its end (a
+        // vcore still preempted then returns later, stretching `elapsedNs`).
+        var elapsedMs = result.elapsedNs / 1e6
+        if case .duration(let seconds, _) = result.configuration.length { elapsedMs = min(elapsedMs, seconds * 1e3) }
         for (w, total) in windows.enumerated() where total == 0 {
             let start = Double(w) * widthMs, end = start + widthMs
             // The last window may extend past the run's end: not a stall.
