@@ -136,11 +136,15 @@ struct RunCommand: ParsableCommand {
                 configuration.holdNs = holdNs
                 configuration.delayNs = delayNs
                 configuration.preempt = preempt
-                if preempt != nil {
+                if preempt != nil, runOptions.fifo || !configuration.isOversubscribed {
                     // Emulated vcores run SCHED_FIFO (at --priority with
                     // --fifo, else the default): only the emulated kernel
                     // stops a running vcore, so the map tells the truth.
                     // Without the privilege LockSession warns and falls back.
+                    // More vcores than CPUs stay SCHED_OTHER unless --fifo:
+                    // nothing rotates vcores onto the CPUs yet, and a FIFO
+                    // vcore waiting for one that shares its CPU (shown
+                    // running) would spin for ever.
                     configuration.fifoPriority = Int32(runOptions.fifo ? runOptions.priority
                                                                         : RealtimeScheduling.defaultPriority)
                 }
@@ -163,6 +167,9 @@ struct RunCommand: ParsableCommand {
             "watchdog_s": .double(watchdogSeconds),
             "window_ms": .double(windowMs),
         ])
+        if preempt != nil, !runOptions.fifo, let over = configurations.first(where: \.isOversubscribed) {
+            benchRun.warn("\(over.threads) vcores on \(Set(runCPUs).count) CPUs: vcores run SCHED_OTHER, and Linux time-slices those that share a CPU behind the vcore map's back (the map shows them running)")
+        }
         if preempt == nil, let over = configurations.first(where: \.isOversubscribed) {
             benchRun.warn("\(over.threads) threads on \(Set(runCPUs).count) CPUs without --preempt: spinning waiters share CPUs with the threads they wait for (lock hand-offs then wait for the scheduler)")
         }

@@ -43,6 +43,17 @@
 //   inner unlock may change vcores while an outer lock is held (safe, as
 //   its waiters then change to the holder, but Akaros would wait for the
 //   outermost unlock).
+// - SCHED_FIFO vcores (lockbench's default for emulated runs when permitted)
+//   make emulated system calls one priority above the vcores, and the
+//   controller runs there too: a vcore that sleeps inside a call, holding
+//   the kernel lock (sched_setaffinity waits for the migration it asked
+//   for), gets its CPU back from a spinning vcore at once, as Akaros' kernel
+//   code is not preempted by user spinners.
+// - The kernel's preempt and restoreAll allocate nothing, and a preemption
+//   signal is sent under the kernel lock after the mark: the map shows the
+//   preemption before the vcore stops, and no vcore parked in a signal
+//   handler can hold a lock the controller needs (malloc's, the kernel's:
+//   `exit` is an emulated system call like the others).
 // - Vcores that share a CPU (more vcores than CPUs) are time-sliced by Linux,
 //   which the vcore map cannot see: a vcore descheduled that way looks
 //   "running". Running the vcores SCHED_FIFO (VcoreGroup's `fifoPriority`) makes
