@@ -38,7 +38,16 @@ public struct TicketLock: KernelLock, @unchecked Sendable {
     @inlinable
     public func tryLock(_ node: NoNode = NoNode(), vcore: VcoreID = 0) -> Bool {
         // Free exactly when next == serving: take ticket `serving` only then.
-        let now = storage.pointee.serving.load(ordering: .relaxed)
+        // Acquiring: this load is what pairs with the previous holder's
+        // releasing store of `serving` in unlock, making its critical section
+        // visible to ours. (An acquire on `next` alone pairs with nothing:
+        // `next` is only ever advanced relaxed, by lock's fetch-and-add, so
+        // on a weakly ordered CPU the previous holder's writes could still be
+        // in flight; x86's ordered loads hid that.)
+        let now = storage.pointee.serving.load(ordering: .acquiring)
+        // Acquiring on success too, so no access of our critical section is
+        // ordered before the ticket is ours; relaxed on failure: we touch
+        // nothing protected.
         return storage.pointee.next.compareExchange(expected: now, desired: now &+ 1,
                                                     successOrdering: .acquiring,
                                                     failureOrdering: .relaxed).exchanged
