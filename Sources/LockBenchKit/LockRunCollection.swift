@@ -29,7 +29,7 @@ extension RunningLockRun {
         }
         let windows = prepared.memories.map { Array(UnsafeBufferPointer(start: $0.windows, count: windowsUsed)) }
         var result = LockRunResult(
-            configuration: configuration, threads: attempts, windows: windows,
+            configuration: configuration, lockName: lock.name, threads: attempts, windows: windows,
             windowNs: Double(plan.windowTicks) / clock.ticksPerNs,
             counter: prepared.critical.pointee.counter.load(ordering: .relaxed), canaryViolations: violations,
             originTicks: origin, elapsedNs: clock.nanoseconds(elapsedTicks),

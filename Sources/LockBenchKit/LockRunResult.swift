@@ -26,6 +26,11 @@ public struct ThreadAttempts: Sendable {
 /// The outcome of one `LockRunner` run.
 public struct LockRunResult: Sendable {
     public var configuration: LockRunConfiguration
+    /// The name of the lock that ran (`KernelLock.name`). Usually the
+    /// configured lock's, but a lock handed to `LockRunner.run` directly (a
+    /// lock defined outside the package, a test's broken lock) is not the
+    /// configured one, and a failure must name the lock that broke.
+    public var lockName: String
     public var threads: [ThreadAttempts]
     /// Acquisitions per window, per thread (`windows[thread][window]`).
     public var windows: [[UInt32]]
@@ -78,7 +83,7 @@ public struct LockRunResult: Sendable {
     /// One line naming the lock and what broke, if mutual exclusion did.
     public var exclusionFailure: String? {
         guard !mutualExclusionHeld else { return nil }
-        return "lock \(configuration.lock) broke mutual exclusion: counter \(counter) after "
+        return "lock \(lockName) broke mutual exclusion: counter \(counter) after "
             + "\(totalAcquisitions) acquisitions (\(Int64(bitPattern: totalAcquisitions &- counter)) lost updates), "
             + "\(canaryViolations) critical sections saw another thread's canary"
     }
