@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs a kbench executable built beside the test bundle and captures what it
 /// printed and how it exited.
@@ -33,10 +34,15 @@ struct ToolRunner {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // Both pipes are drained at once, each on a thread of its own, from
+        // before `whileRunning` until end of file: reading one to its end and
+        // then the other deadlocks as soon as the tool fills the pipe not
+        // being read (64 KiB) and blocks writing to it.
+        let outDrain = PipeDrain(out.fileHandleForReading)
+        let errDrain = PipeDrain(err.fileHandleForReading)
         whileRunning?(process)
-        // Read both pipes before waiting, so a chatty tool cannot block on a full pipe.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        let outData = outDrain.wait()
+        let errData = errDrain.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
                       stdout: String(decoding: outData, as: UTF8.self),
@@ -46,5 +52,29 @@ struct ToolRunner {
 
     static func temporaryDirectory() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("kbench-cli-\(UUID().uuidString)").path
+    }
+}
+
+/// Reads a pipe to end of file on a thread of its own.
+final class PipeDrain: @unchecked Sendable {
+    private let handle: FileHandle
+    private let done = DispatchSemaphore(value: 0)
+    /// Written by the reading thread before `done` is signalled, read after.
+    private let data = Mutex(Data())
+
+    init(_ handle: FileHandle) {
+        self.handle = handle
+        let thread = Thread { [self] in
+            let bytes = self.handle.readDataToEndOfFile()
+            self.data.withLock { $0 = bytes }
+            self.done.signal()
+        }
+        thread.start()
+    }
+
+    /// Everything the pipe carried, once its writer closed it.
+    func wait() -> Data {
+        done.wait()
+        return data.withLock { $0 }
     }
 }
