@@ -96,9 +96,10 @@ let package = Package(
         // it uses public API alone, so release builds compile it too.
         .target(name: "KernelTestSupport", dependencies: ["KernelCore", "VcoreEmulation", "Platform", "CPlatform"],
                 path: "Tests/KernelTestSupport"),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform", "CPlatform"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "CPlatform"], exclude: ["Samples"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
-        .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "RunFormat", "Platform", "CPlatform"]),
+        .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "RunFormat", "Platform", "CPlatform"],
+                    exclude: ["Samples"]),
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "VcoreEmulation", "KernelTestSupport",
                                                             "Platform", "CPlatform"]),
         .testTarget(name: "VcoreEmulationTests", dependencies: ["VcoreEmulation", "KernelCore", "KernelTestSupport",

@@ -10,13 +10,20 @@ public enum IRQAffinity {
 
     /// IRQs whose affinity includes any CPU of `measured`.
     public static func routes(to measured: CPUSet) -> [Route] {
-        let names = (try? InterruptCounts.read()).map { counts in
+        routes(to: measured, proc: "/proc")
+    }
+
+    /// As `routes(to:)`, reading `interrupts` and `irq/` under `proc` (a
+    /// directory laid out like /proc: the tests give it recorded samples).
+    public static func routes(to measured: CPUSet, proc: String) -> [Route] {
+        let interrupts = (try? SystemFiles.read(proc + "/interrupts")).flatMap { try? InterruptCounts(parsing: $0) }
+        let names = interrupts.map { counts in
             Dictionary(counts.lines.map { ($0.irq, $0.description) }, uniquingKeysWith: { first, _ in first })
         } ?? [:]
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/irq") else { return [] }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: proc + "/irq") else { return [] }
         var routes: [Route] = []
         for irq in entries.compactMap(Int.init).sorted() {
-            let base = "/proc/irq/\(irq)/"
+            let base = proc + "/irq/\(irq)/"
             guard let list = SystemFiles.firstLine(base + "effective_affinity_list")
                     ?? SystemFiles.firstLine(base + "smp_affinity_list"),
                   let cpus = try? CPUSet(parsing: list),

@@ -8,12 +8,17 @@ import Platform
 /// go to the highest-numbered CPU, the one housekeeping is least likely on.
 public enum QuietestCPU {
     public static func pick(from candidates: CPUSet) -> Int? {
+        pick(from: candidates, isolated: SystemInfo.isolatedCPUs(), interrupts: try? InterruptCounts.read())
+    }
+
+    /// The choice `pick(from:)` makes for these isolated CPUs and this
+    /// /proc/interrupts snapshot (nil: unreadable, so the highest candidate).
+    public static func pick(from candidates: CPUSet, isolated: CPUSet?, interrupts: InterruptCounts?) -> Int? {
         guard !candidates.isEmpty else { return nil }
-        if let isolated = SystemInfo.isolatedCPUs(),
-           let cpu = candidates.cpus.last(where: isolated.contains) {
+        if let isolated, let cpu = candidates.cpus.last(where: isolated.contains) {
             return cpu
         }
-        guard let counts = try? InterruptCounts.read() else { return candidates.cpus.last }
+        guard let counts = interrupts else { return candidates.cpus.last }
         let deviceLines = counts.lines.filter { Int($0.irq) != nil }
         return candidates.cpus.min { a, b in
             let loadA = load(of: a, in: counts, lines: deviceLines)

@@ -3,7 +3,7 @@ import Testing
 @testable import BenchKit
 
 /// Changes the scheduling policy of a thread it creates, and restores it.
-@Suite(.serialized) struct SchedulingTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct SchedulingTests {
     final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.value = value } }
 
     @Test func fifoIsObtainedOrReported() throws {

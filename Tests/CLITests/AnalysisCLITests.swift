@@ -3,7 +3,7 @@ import Testing
 
 /// `analysis spectrum` from the command line: a real ftq run in, the files of
 /// the contract out; malformed traces rejected with the line named.
-@Suite(.serialized) struct AnalysisCLITests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct AnalysisCLITests {
     @Test func spectrumOfAnFTQRun() throws {
         let dir = ToolRunner.temporaryDirectory()
         let ftq = try ToolRunner.run("ftq", ["--samples", "5000", "--out", dir])

@@ -4,7 +4,7 @@ import Testing
 
 /// The command-line contract: bad input fails before measuring, with one clear
 /// line and exit status 64 (EX_USAGE).
-@Suite struct ArgumentErrorTests {
+@Suite(.timeLimit(.minutes(2))) struct ArgumentErrorTests {
     static let tools = ["ftq", "ctxbench", "lockbench", "analysis"]
 
     @Test(arguments: tools) func helpExitsZeroAndDescribesTheTool(_ tool: String) throws {

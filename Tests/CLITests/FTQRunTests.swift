@@ -3,7 +3,7 @@ import Glibc
 import Testing
 
 /// End-to-end runs of the ftq tool: a complete run directory, and Ctrl-C.
-@Suite(.serialized) struct FTQRunTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct FTQRunTests {
     func meta(_ dir: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/meta.json"))
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]

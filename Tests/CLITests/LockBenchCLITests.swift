@@ -5,7 +5,7 @@ import Glibc
 
 /// The lockbench command line: bad input exits 64 with one clear line before
 /// measuring; a short run writes a complete run directory.
-@Suite(.serialized) struct LockBenchCLITests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct LockBenchCLITests {
     func expectUsageError(_ args: [String], mentions text: String) throws {
         let result = try ToolRunner.run("lockbench", args)
         #expect(result.status == 64, "lockbench \(args): status \(result.status), \(result.stderr)")

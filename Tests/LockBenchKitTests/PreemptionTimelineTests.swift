@@ -13,7 +13,7 @@ extension LockBenchSuite {
     struct PreemptionTimelineTests {
         /// 4 vcores on 2 CPUs; 2 preempted for 10 ms of every 12 (so the two that
         /// run have a CPU each, as on Akaros), 300 ms in 5 ms windows. As in
-        /// KernelCoreTests, the check is skipped (with a note) when other
+        /// KernelCoreTests, the check is skipped (by the framework, with its reason) when other
         /// processes took more than 50 ms of CPU during the run.
         @Test("MCS has zero windows under preemption; PDR locks recover in every window",
               arguments: [LockName.mcs, .mcsPDRN, .spinPDR])
@@ -31,9 +31,11 @@ extension LockBenchSuite {
             let table = LockOutput.throughputTable(result)
             #expect(table.header.last == "preempted")
             #expect(table.rows.contains { $0.last == "1" }, "no window marked preempted")
+            // A busy machine cannot support the timeline check: the test case is
+            // cancelled, so the framework reports it skipped with this reason
+            // (in its totals), never passed.
             guard foreign <= 50 else {
-                print("note: \(lock) timeline not checked: the machine was busy (\(Int(foreign)) ms of other CPU time)")
-                return
+                try Test.cancel("\(lock) timeline not checked: the machine was busy (\(Int(foreign)) ms of other CPU time during the run)")
             }
             // From the first round on (the controller waits one period), windows paired into 10 ms.
             let fine = Array(result.totalPerWindow.dropFirst(3).dropLast())

@@ -14,7 +14,9 @@ import Glibc
 
 /// Every suite here pins threads and times windows on the machine's CPUs:
 /// nested in one serialized suite so none run at once.
-@Suite(.serialized)
+/// The time limit applies to every test (case) in it: a deadlocked lock fails
+/// the test instead of hanging CI.
+@Suite(.serialized, .timeLimit(.minutes(2)))
 enum LockBenchSuite {}
 
 /// The two CPUs this machine has (or fewer).

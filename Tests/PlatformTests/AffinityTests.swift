@@ -5,7 +5,7 @@ import Testing
 
 /// These tests move threads between CPUs: they run one at a time, on threads
 /// they create, so nothing leaks into other tests.
-@Suite(.serialized) struct AffinityTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct AffinityTests {
     final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.value = value } }
 
     @Test func pinnedThreadLandsOnEveryAllowedCPU() throws {

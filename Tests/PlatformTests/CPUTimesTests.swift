@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Platform
 
@@ -48,5 +49,36 @@ import Testing
         let (value, foreign) = foreignCPUMilliseconds { (0..<1000).reduce(0, +) }
         #expect(value == 499_500)
         #expect(foreign >= 0)
+    }
+}
+
+/// /proc/stat as recorded on the project's 2-vCPU VM (Samples/vm-2cpu-stat):
+/// the total line, both CPUs, and the non-CPU lines (intr, ctxt, btime,
+/// processes, procs_running, procs_blocked, softirq) ignored.
+@Suite struct RecordedStatTests {
+    static let text: String = {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Samples/vm-2cpu-stat").path
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }()
+
+    @Test func parsesTheRecordedSample() {
+        let times = CPUTimes(parsing: Self.text)
+        #expect(times.total == CPUTimes.Fields(user: 824239, nice: 6, system: 94435, idle: 219148, iowait: 8820,
+                                               irq: 0, softirq: 2447, steal: 6786))
+        #expect(Set(times.perCPU.keys) == [0, 1])
+        #expect(times.perCPU[0] == CPUTimes.Fields(user: 394614, nice: 3, system: 44610, idle: 132903, iowait: 1801,
+                                                   irq: 0, softirq: 605, steal: 3319))
+        #expect(times.perCPU[1]?.idle == 86245 && times.perCPU[1]?.steal == 3466)
+        // The total is the sum of the CPUs, to within the ticks between the kernel's reads.
+        let user = (times.perCPU[0]?.user ?? 0) + (times.perCPU[1]?.user ?? 0)
+        #expect(abs(user - (times.total?.user ?? 0)) <= 2)
+    }
+
+    @Test func recordedSampleToItselfIsZeroEverywhere() {
+        let times = CPUTimes(parsing: Self.text)
+        let spent = times.millisecondsUntil(times, cpus: [0, 1])
+        #expect(spent.keys.sorted() == ["0", "1"])
+        #expect(spent.values.allSatisfy { $0.values.allSatisfy { $0 == 0 } })
     }
 }

@@ -142,11 +142,10 @@ extension VcoreEmulationSuite {
             defer { if !fine.isEmpty { lock.deallocate(); map.deallocate() } }
             // Other processes took more than 50 ms of CPU during the 300 ms run
             // (the deadline fair server lets them, even over FIFO vcores): the
-            // windows then measure them, not the lock. Say so, assert nothing.
+            // windows then measure them, not the lock. The test case is cancelled:
+            // the framework reports it skipped, with this reason, in its totals.
             guard foreign <= 50 else {
-                print("note: \(kind) throughput windows not checked: the machine was busy " +
-                      "(\(Int(foreign)) ms of other CPU time during the run)")
-                return
+                try Test.cancel("\(kind) throughput windows not checked: the machine was busy (\(Int(foreign)) ms of other CPU time during the run)")
             }
             let windows = stride(from: 0, to: fine.count - 1, by: 2).map { fine[$0] + fine[$0 + 1] }
             let stalled = windows.filter { $0 == 0 }.count

@@ -8,5 +8,7 @@ import Testing
 /// SCHED_FIFO threads and time preemption windows on the machine's two
 /// CPUs, so no two may run at once (`.serialized` applies to nested suites;
 /// sibling top-level suites would run in parallel).
-@Suite(.serialized)
+/// The time limit applies to every test (case) in it: a deadlock fails the
+/// test instead of hanging CI.
+@Suite(.serialized, .timeLimit(.minutes(2)))
 enum VcoreEmulationSuite {}

@@ -29,3 +29,22 @@ require_swift() {
 
 KBENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export KBENCH_ROOT
+
+# Installs Python modules (pip names = import names here) when python3 lacks
+# them: with pip when running as root, otherwise by printing the command.
+ensure_python_modules() {
+    command -v python3 >/dev/null 2>&1 || { echo "kbench: python3 not found" >&2; return 1; }
+    local missing=()
+    for module in "$@"; do
+        python3 -c "import $module" 2>/dev/null || missing+=("$module")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "kbench: installing python modules ${missing[*]}" >&2
+        python3 -m pip install --quiet "${missing[@]}" >&2 || return 1
+        for module in "${missing[@]}"; do python3 -c "import $module" 2>/dev/null || return 1; done
+    else
+        echo "kbench: missing python modules; run: python3 -m pip install ${missing[*]}" >&2
+        return 1
+    fi
+}
