@@ -167,7 +167,7 @@ extension VcoreEmulationSuite {
         func fifoHog() throws {
             let fixture = try Fixture(vcores: testCPUs.count)
             defer { fixture.finish() }
-            guard testCPUs.count == 2 else { return }
+            guard testCPUs.count == 2 else { try Test.cancel("needs two CPUs: the hog takes one, the watcher the other") }
             // The hog is started and watched from a thread pinned to the other CPU:
             // any thread left on the hogged CPU (this test's own, maybe) starves.
             let outcome = Shared((error: SystemCallError?.none, during: UInt64(0), after: UInt64(0), held: UInt64(0)))
