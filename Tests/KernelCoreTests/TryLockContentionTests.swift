@@ -40,13 +40,21 @@ extension KernelCoreSuite {
             }
         }
 
-        @Test("the validate loop catches a lock that excludes nothing")
-        func catchesBrokenLock() throws {
-            let map = VcoreMap(count: 2)
-            defer { map.deallocate() }
-            let outcome = try validate(NoLock(), map: map, rounds: 20_000, entry: .alternating)
-            #expect(outcome.finished)
-            #expect(outcome.violations > 0 || outcome.sections < 2 * 20_000 * 2)
+        /// Deterministic, so a busy machine cannot make it pass or fail: a
+        /// "lock" that lets an intruder in for exactly as long as the caller
+        /// holds it (one increment of the shared count on entry, undone on
+        /// exit), as a second thread inside would. Every check of every round
+        /// must see it: three in the checked section, one in the second.
+        @Test("the validate loop catches a second thread inside")
+        func catchesAnIntruder() {
+            let box = CacheLineBox(ValidateState())
+            defer { box.deallocate() }
+            let lock = IntrudedLock(state: box.pointer)
+            for entry in [ValidateEntry.alternating, .tryLockOnly] {
+                box.pointer.pointee.violations.store(0, ordering: .relaxed)
+                validateLoop(lock, node: NoNode(), vcore: 0, state: box.pointer, iterations: 100, entry: entry)
+                #expect(box.pointer.pointee.violations.load(ordering: .relaxed) == 100 * 4, "\(entry)")
+            }
         }
 
         struct Outcome {
@@ -85,4 +93,15 @@ extension ValidateEntry: CustomTestStringConvertible {
         case .tryLockOnly: "tryLock only"
         }
     }
+}
+
+/// A lock that excludes nothing and, while "held", has an intruder inside:
+/// it bumps the validate count on entry and takes it back on exit.
+struct IntrudedLock: KernelLock, @unchecked Sendable {
+    let state: UnsafeMutablePointer<ValidateState>
+    static var name: String { "intruded" }
+    func lock(_ node: NoNode, vcore: VcoreID) { state.pointee.inside.wrappingAdd(1, ordering: .relaxed) }
+    func unlock(_ node: NoNode, vcore: VcoreID) { state.pointee.inside.wrappingSubtract(1, ordering: .relaxed) }
+    func tryLock(_ node: NoNode, vcore: VcoreID) -> Bool { lock(node, vcore: vcore); return true }
+    func deallocate() {}
 }
