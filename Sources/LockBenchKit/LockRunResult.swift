@@ -29,8 +29,10 @@ public struct LockRunResult: Sendable {
     /// The name of the lock that ran (`KernelLock.name`). Usually the
     /// configured lock's, but a lock handed to `LockRunner.run` directly (a
     /// lock defined outside the package, a test's broken lock) is not the
-    /// configured one, and a failure must name the lock that broke.
-    public var lockName: String
+    /// configured one, and a failure must name the lock that broke. The
+    /// runner always sets it; nil only in a result built by hand, which
+    /// then names the configured lock.
+    public var lockName: String? = nil
     public var threads: [ThreadAttempts]
     /// Acquisitions per window, per thread (`windows[thread][window]`).
     public var windows: [[UInt32]]
@@ -83,7 +85,7 @@ public struct LockRunResult: Sendable {
     /// One line naming the lock and what broke, if mutual exclusion did.
     public var exclusionFailure: String? {
         guard !mutualExclusionHeld else { return nil }
-        return "lock \(lockName) broke mutual exclusion: counter \(counter) after "
+        return "lock \(lockName ?? configuration.lock.rawValue) broke mutual exclusion: counter \(counter) after "
             + "\(totalAcquisitions) acquisitions (\(Int64(bitPattern: totalAcquisitions &- counter)) lost updates), "
             + "\(canaryViolations) critical sections saw another thread's canary"
     }
