@@ -104,7 +104,9 @@ let package = Package(
                                                             "Platform", "CPlatform"]),
         .testTarget(name: "VcoreEmulationTests", dependencies: ["VcoreEmulation", "KernelCore", "KernelTestSupport",
                                                                 "BenchKit", "Platform", "CPlatform"]),
-        .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "RunFormat"]),
+        // Reproducible randomness for the test targets that need it.
+        .target(name: "SeededRandom", path: "Tests/SeededRandom"),
+        .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "RunFormat", "SeededRandom"]),
         .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "RunFormat", "BenchKit"]),
         .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "VcoreEmulation",
                                                               "RunFormat", "BenchKit", "CPlatform"]),
@@ -112,6 +114,6 @@ let package = Package(
         .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
         // Every reader fed mutated files (seeds in Tests/Fuzz/corpus); scripts/fuzz runs it longer.
-        .testTarget(name: "FuzzTests", dependencies: ["RunFormat", "AnalysisKit", "BenchKit", "Platform"]),
+        .testTarget(name: "FuzzTests", dependencies: ["RunFormat", "AnalysisKit", "BenchKit", "Platform", "SeededRandom"]),
     ]
 )

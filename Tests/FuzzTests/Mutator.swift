@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// The mutations the fuzz harness applies to a valid file, driven by a seeded
 /// generator so a failure is reproduced by its seed and iteration alone.
 ///
@@ -6,19 +8,6 @@
 /// swapped by a careless merge, numbers past every range a column can hold,
 /// CSV syntax (quotes, CR, BOM, NUL) and lines longer than the reader's buffer.
 struct Mutator {
-    /// SplitMix64: tiny, fast, and the same sequence on every machine.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Values that sit on or past the edge of some column's type or meaning.
     static let hostileNumbers: [String] = [
         "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
@@ -34,9 +23,9 @@ struct Mutator {
     static let hostileBytes: [UInt8] = [0x2C, 0x22, 0x0D, 0x0A, 0x00, 0xEF, 0xBB, 0xBF, 0xFF, 0xC3, 0x2D,
                                         0x2E, 0x65, 0x20, 0x09, 0x30, 0x39, 0x7B, 0x7D, 0x5B, 0x5D, 0x3A]
 
-    var generator: Generator
+    var generator: SeededGenerator
 
-    init(seed: UInt64) { generator = Generator(seed: seed) }
+    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
     mutating func int(_ bound: Int) -> Int { bound <= 1 ? 0 : Int(generator.next() % UInt64(bound)) }
 
