@@ -10,5 +10,7 @@ struct AnalysisCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analysis",
         abstract: "Analyse kbench runs: FTQ noise spectra, peaks and noise summaries.",
-        subcommands: [SpectrumCommand.self])
+        subcommands: [
+            SpectrumCommand.self,
+        ])
 }

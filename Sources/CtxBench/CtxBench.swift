@@ -1,9 +1,5 @@
-import Platform
 import ArgumentParser
 import BenchCLI
-import BenchKit
-import CtxBenchKit
-import RunFormat
 
 /// `ctxbench`: the costs of crossing boundaries — context switches, IPC, IPIs,
 /// event queues — and the physical floors they are read against.
@@ -15,47 +11,8 @@ struct CtxBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctxbench",
         abstract: "Measure context-switch, IPC, IPI and event-queue costs on pinned CPUs.",
-        subcommands: [FloorsCommand.self],
+        subcommands: [
+            FloorsCommand.self,
+        ],
         defaultSubcommand: FloorsCommand.self)
-}
-
-/// `ctxbench floors`: an rdtsc read, an uncontended CAS, a system call and a
-/// core-to-core cache-line round trip, each as ns per operation over trials.
-struct FloorsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "floors",
-        abstract: "Measure the physical floors: timer read, uncontended CAS, getppid system call, core-to-core CAS round trip.")
-
-    @Option(help: ArgumentHelp("CPU to measure on (default: the quietest allowed CPU).", valueName: "n"))
-    var cpu: Int?
-
-    @Option(name: .customLong("partner-cpu"), help: ArgumentHelp("CPU of the round-trip partner (default: another allowed CPU; skipped if there is none).", valueName: "n"))
-    var partnerCPU: Int?
-
-    @OptionGroup var trialOptions: TrialOptions
-
-    @OptionGroup var runOptions: RunOptions
-
-    func validate() throws {
-        if let cpu { try Validate.cpus([cpu], option: "--cpu") }
-        if let partnerCPU {
-            try Validate.cpus([partnerCPU], option: "--partner-cpu")
-            if partnerCPU == cpu { throw ValidationError("--partner-cpu must differ from --cpu") }
-        }
-    }
-
-    func run() throws {
-        let allowed = try Affinity.allowedCPUs()
-        let cpu = self.cpu ?? QuietestCPU.pick(from: allowed) ?? 0
-        let partner = partnerCPU ?? allowed.cpus.last(where: { $0 != cpu })
-        let benchRun = try BenchRun(tool: "ctxbench", options: runOptions, cpus: CPUSet([cpu] + (partner.map { [$0] } ?? [])),
-                                    parameters: trialOptions.parameters.merging(["benchmark": "floors"]) { $1 })
-        let runner = trialOptions.runner(clock: benchRun.clock, overheadTicks: benchRun.timerOverhead.minTicks)
-        let measurements = try FloorsSession.run(cpu: cpu, partnerCPU: partner, runner: runner, benchRun: benchRun)
-        for m in measurements {
-            print("\(m.variant): \(CSVFormat.number((m.statistics.p50 * 100).rounded() / 100)) ns (median of \(m.statistics.count) trials)")
-        }
-        print(benchRun.directory.path)
-        if StopRequest.isRequested { throw ExitCode(130) }
-    }
 }

@@ -18,6 +18,9 @@ struct LockBenchCommand: ParsableCommand {
             quantiles of thesis Tables 6.1/6.2. `lockbench uncontended` measures each lock's
             acquire+release on one thread beside the same algorithm in C.
             """,
-        subcommands: [RunCommand.self, UncontendedCommand.self],
+        subcommands: [
+            RunCommand.self,
+            UncontendedCommand.self,
+        ],
         defaultSubcommand: RunCommand.self)
 }
