@@ -12,5 +12,6 @@ struct AnalysisCommand: ParsableCommand {
         abstract: "Analyse kbench runs: FTQ noise spectra, peaks and noise summaries.",
         subcommands: [
             SpectrumCommand.self,
+            ReportCommand.self,
         ])
 }
