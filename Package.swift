@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "analysis", targets: ["Analysis"]),
         .executable(name: "lockbench", targets: ["LockBench"]),
         .executable(name: "ctxbench", targets: ["CtxBench"]),
+        .executable(name: "preflight", targets: ["Preflight"]),
         .library(name: "RunFormat", targets: ["RunFormat"]),
         .library(name: "BenchKit", targets: ["BenchKit"]),
         .library(name: "KernelCore", targets: ["KernelCore"]),
@@ -66,11 +67,15 @@ let package = Package(
         .target(name: "LockBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "KernelCore", "VcoreEmulation",
                                                      "CPlatform", "CReference"],
                 swiftSettings: hotPathFlags),
+        // Preflight checks and the shield (cpuset, IRQs, idle states, RT
+        // throttling) with its restore file, over a filesystem root the tests fake.
+        .target(name: "PreflightKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CCpupower", "CPlatform",
+                                                     .product(name: "SystemPackage", package: "swift-system")]),
         // Command-line support shared by the executables, and only by them: the
         // common options (RunOptions, TrialOptions), validation, and option values
         // parsed once into their types (CPU lists, count and frequency lists).
         .target(name: "BenchCLI", dependencies: [
-            "Platform", "RunFormat", "BenchKit",
+            "Platform", "RunFormat", "BenchKit", "PreflightKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -88,6 +93,9 @@ let package = Package(
         .executableTarget(name: "CtxBench", dependencies: [
             "Platform", "CtxBenchKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
+        .executableTarget(name: "Preflight", dependencies: [
+            "Platform", "PreflightKit", "RunFormat", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // Tests: one target per library, plus the command-line contracts.
         // KernelTestSupport: the lock fixtures KernelCoreTests and
@@ -113,6 +121,7 @@ let package = Package(
         .testTarget(name: "BenchCLITests", dependencies: ["BenchCLI", "Platform"]),
         .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
+        .testTarget(name: "PreflightKitTests", dependencies: ["PreflightKit", "RunFormat", "Platform"], exclude: ["Samples"]),
         // Every reader fed mutated files (seeds in Tests/Fuzz/corpus); scripts/fuzz runs it longer.
         .testTarget(name: "FuzzTests", dependencies: ["RunFormat", "AnalysisKit", "BenchKit", "Platform", "SeededRandom"]),
     ]

@@ -2,6 +2,7 @@ import ArgumentParser
 import BenchKit
 import Foundation
 import SystemPackage
+import Platform
 import RunFormat
 
 /// The options every kbench tool shares: where to write, and how hard to
@@ -23,11 +24,24 @@ public struct RunOptions: ParsableArguments, Sendable {
     @Flag(name: .customLong("no-mlock"), help: "Do not lock memory (mlockall). Page faults may then show up as noise.")
     public var noMlock = false
 
+    @Option(help: ArgumentHelp(
+        "Shield these CPUs for the run (cpuset, IRQs, idle states; as `preflight --apply`), restored at exit.",
+        discussion: "Must include every CPU the run measures on. Needs root; without it the run is unshielded, with a warning in meta.json.",
+        valueName: "list"), transform: CPUSet.parse)
+    public var isolate: CPUSet?
+
     public init() {}
 
     public mutating func validate() throws {
         guard (1...99).contains(priority) else {
             throw ValidationError("--priority must be between 1 and 99, got \(priority)")
+        }
+        if let isolate {
+            try Validate.cpus(isolate, option: "--isolate")
+            let online = Affinity.onlineCPUs()
+            guard online.cpus.contains(where: { !isolate.contains($0) }) else {
+                throw ValidationError("--isolate \(isolate) takes every online CPU (\(online)): leave one for the rest of the machine")
+            }
         }
         if let out {
             do { try RunDirectory.checkWritable(FilePath(out), create: false) } catch {

@@ -58,11 +58,14 @@ public final class BenchRun: Sendable {
             warnings.append("TSC offsets differ by \(Int(consistency.spreadNs)) ns across CPUs \(cpus): cross-CPU intervals are off by up to that much")
         }
 
-        meta = Mutex(RunMetadata(
+        var metadata = RunMetadata(
             tool: tool, provenance: SystemInfo.provenance(), commandLine: arguments, environment: environment,
             clock: clock, timerOverhead: timerOverhead, tscConsistency: consistency,
             schedulingRequested: settings.fifo ? "SCHED_FIFO \(settings.priority)" : "SCHED_OTHER",
-            memoryLocked: locked, parameters: parameters))
+            memoryLocked: locked, parameters: parameters)
+        metadata.isolation = settings.isolation
+        meta = Mutex(metadata)
+        warnings += settings.isolation?.warnings ?? []
         cpuTimesAtStart = CPUTimes.read()
         for warning in warnings { warn(warning) }
         try directory.write(meta.withLock { $0 })

@@ -1,3 +1,5 @@
+import RunFormat
+
 /// How a run is isolated and where it is written: what `BenchRun` needs from
 /// the command line, as a plain value so the harness (and its tests) do not
 /// depend on an argument parser. The tools get one from `RunOptions`.
@@ -10,12 +12,15 @@ public struct RunSettings: Sendable, Equatable {
     public var priority: Int
     /// Lock the process's memory (mlockall) so page faults do not show up as noise.
     public var lockMemory: Bool
+    /// What `--isolate` applied before the run (recorded in meta.json), or nil.
+    public var isolation: RunMetadata.Isolation?
 
     public init(outputDirectory: String, fifo: Bool = false, priority: Int = RealtimeScheduling.defaultPriority,
-                lockMemory: Bool = true) {
+                lockMemory: Bool = true, isolation: RunMetadata.Isolation? = nil) {
         self.outputDirectory = outputDirectory
         self.fifo = fifo
         self.priority = priority
         self.lockMemory = lockMemory
+        self.isolation = isolation
     }
 }

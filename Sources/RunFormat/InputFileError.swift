@@ -44,6 +44,9 @@ public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertibl
         case implausibleQuantum(thread: Int, quantumNs: Double)
         /// A file larger than the reader accepts (a meta.json is read whole).
         case fileTooLarge(limit: Int)
+        /// A restore file that does not decode, or names a file or value kbench does
+        /// not manage; the string says which and why.
+        case invalidRestoreFile(String)
     }
 
     /// The file, as the caller named it.
@@ -114,6 +117,7 @@ public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertibl
         case .implausibleQuantum(let thread, let quantumNs):
             return "thread \(thread): a quantum of \(quantumNs) ns is outside 1 ns to 1 hour: not a sampler's quantum"
         case .fileTooLarge(let limit): return "file larger than \(limit) bytes"
+        case .invalidRestoreFile(let reason): return "not a kbench restore file: \(reason)"
         }
     }
 }
