@@ -55,6 +55,7 @@ struct FuzzedReader: Sendable, CustomStringConvertible {
         FuzzedReader("analysis meta.json", corpus: "derived-meta", fileName: "meta.json") {
             _ = try DerivedRunMetadata.read(path: $0)
         },
+        FuzzedReader("restore file", corpus: "restore", fileName: "restore-4242.json") { _ = try RestoreFile.read(path: $0) },
         FuzzedReader("summary.csv", corpus: "summary", fileName: "summary.csv") { _ = try SummaryFile.read(path: $0) },
         FuzzedReader("trials.csv", corpus: "trials", fileName: "trials.csv") { _ = try TrialsFile.read(path: $0) },
         FuzzedReader("attempts.csv", corpus: "attempts", fileName: "attempts.csv") { _ = try AttemptsFile.read(path: $0) },
