@@ -148,10 +148,9 @@ struct PreflightCommand: ParsableCommand {
                 end = ShieldSession.run(command)
             }
         }
-        let restored = ShieldRestore.undo(journal.changes, in: tree)
+        let restored = ShieldRestore.finish(journal, in: tree)
         for line in restored.warnings { writeStderr("preflight: warning: \(line)\n") }
-        if restored.warnings.isEmpty {
-            unlink(journal.resolvedPath)
+        if restored.removedFile {
             writeStderr("preflight: restored (\(restored.restored.count) changes undone)\n")
         } else {
             writeStderr("preflight: restore incomplete; run `preflight --restore \(journal.resolvedPath)`\n")

@@ -42,11 +42,9 @@ public enum IsolationSession {
     /// Prints what could not be undone, and keeps the restore file then.
     public static func end() {
         guard let (journal, tree) = active.withLock({ state in defer { state = nil }; return state }) else { return }
-        let report = ShieldRestore.undo(journal.changes, in: tree)
+        let report = ShieldRestore.finish(journal, in: tree)
         for warning in report.warnings { writeStderr("kbench: restore: \(warning)\n") }
-        if report.warnings.isEmpty {
-            unlink(journal.resolvedPath)
-        } else {
+        if !report.removedFile {
             writeStderr("kbench: restore incomplete; the restore file stays: preflight --restore \(journal.resolvedPath)\n")
         }
     }

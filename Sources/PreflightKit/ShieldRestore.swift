@@ -33,6 +33,14 @@ public enum ShieldRestore {
         return report
     }
 
+    /// Undoes a journal's changes at the end of its process's shield; removes
+    /// its restore file when everything is undone.
+    public static func finish(_ journal: RestoreJournal, in tree: SystemTree) -> Report {
+        var report = undo(journal.changes, in: tree)
+        if report.warnings.isEmpty, unlink(journal.resolvedPath) == 0 || Glibc.errno == ENOENT { report.removedFile = true }
+        return report
+    }
+
     /// Undoes `changes` (already checked), last first.
     public static func undo(_ changes: [RestoreFile.Change], in tree: SystemTree) -> Report {
         var report = Report()

@@ -97,23 +97,12 @@ public struct RestoreFile: Codable, Equatable, Sendable {
     /// - Throws: `InputFileError` naming the file: unreadable, not JSON, another
     ///   version, or a change kbench would not make.
     public static func read(path: String) throws -> RestoreFile {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
-           size.int64Value > Int64(JSONCoding.largestJSONFile) {
-            throw InputFileError(path: path, problem: .fileTooLarge(limit: JSONCoding.largestJSONFile))
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputFileError(path: path, problem: .cannotOpen("no such file or not readable"))
-        }
-        guard data.count <= JSONCoding.largestJSONFile else {
-            throw InputFileError(path: path, problem: .fileTooLarge(limit: JSONCoding.largestJSONFile))
-        }
         let file: RestoreFile
         do {
-            file = try JSONCoding.decode(RestoreFile.self, from: data)
-        } catch let error as DecodingError {
-            throw InputFileError(path: path, problem: .invalidRestoreFile(JSONCoding.describe(error)))
-        } catch {
-            throw InputFileError(path: path, problem: .invalidRestoreFile("\(error)"))
+            file = try JSONCoding.read(RestoreFile.self, path: path)
+        } catch let error as InputFileError {
+            guard case .invalidJSON(let reason) = error.problem else { throw error }
+            throw InputFileError(path: path, problem: .invalidRestoreFile(reason))
         }
         if let reason = file.problem() {
             throw InputFileError(path: path, problem: .invalidRestoreFile(reason))
