@@ -61,6 +61,11 @@ struct RunCommand: ParsableCommand {
             transform: PreemptionSpec.parse)
     var nativePreempt: PreemptionSpec?
 
+    @Option(name: .customLong("rotate-ms"),
+            help: ArgumentHelp("With more --threads than CPUs: the emulated kernel gives each CPU to one vcore at a time and rotates them every MS (0.05-10000, default 10); a vcore without a CPU is preempted in the vcore map. Implies emulated vcores (--preempt layers its rounds on top).",
+                               valueName: "ms"))
+    var rotateMs: Double?
+
     @Option(name: .customLong("watchdog-s"), help: "Seconds without an acquisition before the run is ended as stalled.")
     var watchdogSeconds: Double = 5
 
@@ -96,12 +101,22 @@ struct RunCommand: ParsableCommand {
         try Validate.fitsInMemory(bytes: attempts * 24 * Double(counts.max() ?? 1),
                                   option: duration == nil ? "--iterations" : "--max-attempts")
         if preempt != nil, nativePreempt != nil { throw ValidationError("give --preempt or --native-preempt, not both") }
-        if let preempt {
-            for count in counts where preempt.victims >= count {
-                throw ValidationError("--preempt \(preempt): preempting \(preempt.victims) of \(count) vcores leaves none running; use more --threads")
+        if let rotateMs {
+            let range = LockRunConfiguration.rotationRangeMs
+            guard rotateMs.isFinite, range.contains(rotateMs) else {
+                throw ValidationError("--rotate-ms must be from \(range.lowerBound) to \(PreemptionSpec.format(range.upperBound)), got \(rotateMs)")
             }
         }
-        if preempt != nil, runOptions.fifo, runOptions.priority > 98 {
+        if let preempt {
+            let cpuCount = Set(try runCPUs()).count
+            for count in counts where preempt.victims >= min(count, cpuCount) {
+                throw ValidationError(count > cpuCount
+                    ? "--preempt \(preempt): taking \(preempt.victims) of \(cpuCount) CPUs from \(count) vcores leaves none running; use more --cpus"
+                    : "--preempt \(preempt): preempting \(preempt.victims) of \(count) vcores leaves none running; use more --threads")
+            }
+        }
+        if rotateMs != nil, nativePreempt != nil { throw ValidationError("--rotate-ms schedules emulated vcores: give it with --preempt, not --native-preempt") }
+        if preempt != nil || rotateMs != nil, runOptions.fifo, runOptions.priority > 98 {
             throw ValidationError("--priority \(runOptions.priority) with --preempt: emulated vcores need 1-98, the emulated kernel runs one above them")
         }
         if let nativePreempt {
@@ -136,15 +151,16 @@ struct RunCommand: ParsableCommand {
                 configuration.holdNs = holdNs
                 configuration.delayNs = delayNs
                 configuration.preempt = preempt
-                if preempt != nil, runOptions.fifo || !configuration.isOversubscribed {
+                // More vcores than CPUs with emulated vcores: the emulated
+                // kernel schedules them (at --rotate-ms, default 10 ms).
+                if preempt != nil || rotateMs != nil {
+                    configuration.rotationMs = rotateMs ?? LockRunConfiguration.defaultRotationMs
+                }
+                if configuration.isEmulated {
                     // Emulated vcores run SCHED_FIFO (at --priority with
                     // --fifo, else the default): only the emulated kernel
                     // stops a running vcore, so the map tells the truth.
                     // Without the privilege LockSession warns and falls back.
-                    // More vcores than CPUs stay SCHED_OTHER unless --fifo:
-                    // nothing rotates vcores onto the CPUs yet, and a FIFO
-                    // vcore waiting for one that shares its CPU (shown
-                    // running) would spin for ever.
                     configuration.fifoPriority = Int32(runOptions.fifo ? runOptions.priority
                                                                         : RealtimeScheduling.defaultPriority)
                 }
@@ -163,15 +179,14 @@ struct RunCommand: ParsableCommand {
             "delay_ns": .double(delayNs),
             "preempt": preempt.map { .string($0.description) } ?? .null,
             "native_preempt": nativePreempt.map { .string($0.description) } ?? .null,
-            "mode": .string(preempt != nil ? "emulated-vcores" : nativePreempt != nil ? "native-preempt" : "pinned"),
+            "mode": .string(preempt != nil || rotateMs != nil ? "emulated-vcores" : nativePreempt != nil ? "native-preempt" : "pinned"),
+            "rotate_ms": configurations.contains(where: \.isScheduled)
+                ? .double(rotateMs ?? LockRunConfiguration.defaultRotationMs) : .null,
             "watchdog_s": .double(watchdogSeconds),
             "window_ms": .double(windowMs),
         ])
-        if preempt != nil, !runOptions.fifo, let over = configurations.first(where: \.isOversubscribed) {
-            benchRun.warn("\(over.threads) vcores on \(Set(runCPUs).count) CPUs: vcores run SCHED_OTHER, and Linux time-slices those that share a CPU behind the vcore map's back (the map shows them running)")
-        }
-        if preempt == nil, let over = configurations.first(where: \.isOversubscribed) {
-            benchRun.warn("\(over.threads) threads on \(Set(runCPUs).count) CPUs without --preempt: spinning waiters share CPUs with the threads they wait for (lock hand-offs then wait for the scheduler)")
+        if preempt == nil, rotateMs == nil, let over = configurations.first(where: \.isOversubscribed) {
+            benchRun.warn("\(over.threads) threads on \(Set(runCPUs).count) CPUs without --preempt or --rotate-ms: spinning waiters share CPUs with the threads they wait for (lock hand-offs then wait for the scheduler)")
         }
         let outcome = try LockSession.run(configurations, benchRun: benchRun)
         print(benchRun.directory.path)

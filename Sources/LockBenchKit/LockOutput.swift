@@ -61,10 +61,26 @@ public enum LockOutput {
         if let stats = SampleStatistics(throughput) {
             rows.append(row("throughput", "acquisitions_per_ms", lower: false, stats, throughput))
         }
-        if config.preempt != nil || config.nativePreempt != nil {
+        if config.isEmulated || config.nativePreempt != nil {
             let messages = Double(result.preemptionMessages)
             rows.append(row("preemption_messages", "count", lower: true,
                             SampleStatistics([messages])!, [messages]))
+            // The storm table's columns (thesis §6.2: 20,893 PDRO vs 420 PDRN
+            // messages): messages per second of the measured span, and what
+            // they are made of (kernel preemptions, the scheduler's share of
+            // them, changes of vcore made inside the lock paths).
+            let seconds = result.measuredNs / 1e9
+            if seconds > 0 {
+                let rate = messages / seconds
+                rows.append(row("preemption_message_rate", "per_s", lower: true, SampleStatistics([rate])!, [rate]))
+            }
+            for (metric, value) in [("kernel_preemptions", result.preemptionCount),
+                                    ("vcore_changes", result.changeCount),
+                                    ("rotation_preemptions", result.rotationPreemptionCount)]
+            where metric != "rotation_preemptions" || config.isScheduled {
+                let count = Double(value)
+                rows.append(row(metric, "count", lower: true, SampleStatistics([count])!, [count]))
+            }
             let zero = Double(result.stalledWindows.count)
             rows.append(row("windows_without_acquisition", "count", lower: true, SampleStatistics([zero])!, [zero]))
         }

@@ -37,6 +37,8 @@ extension RunningLockRun {
         result.preemptionMessages = map.preemptionMessages
         result.preemptionCount = map.preemptionCount
         result.changeCount = map.changeCount
+        result.rotationPreemptionCount = map.rotationPreemptionCount
+        result.schedulerTicks = map.schedulerTicks
         preemption.record(into: &result, originMonotonic: originMonotonic)
         if !ending.joined {
             result.warnings.append("lock \(lock.name): \(configuration.threads - group.finishedCount) thread(s) "

@@ -84,6 +84,11 @@ public struct LockRunConfiguration: Sendable {
     public var preempt: PreemptionSpec?
     /// Native preemption by SCHED_FIFO hogs on the last N CPUs, if any.
     public var nativePreempt: PreemptionSpec?
+    /// The emulated kernel's scheduler period, ms, for runs with more vcores
+    /// than CPUs (nil: no scheduler; such runs share CPUs behind the map's
+    /// back). Setting it makes the run use emulated vcores even without
+    /// `preempt`.
+    public var rotationMs: Double?
     /// Seconds without any acquisition before the watchdog ends the run.
     public var watchdogSeconds: Double = 5
     /// Width of a throughput window.
@@ -111,11 +116,27 @@ public struct LockRunConfiguration: Sendable {
     /// Whether threads share CPUs.
     public var isOversubscribed: Bool { threads > Set(cpus).count }
 
+    /// Whether the threads are emulated vcores that the emulated kernel
+    /// preempts (rounds, or a scheduler's rotation).
+    public var isEmulated: Bool { preempt != nil || rotationMs != nil }
+
+    /// Whether the emulated kernel schedules the vcores onto the CPUs: more
+    /// vcores than CPUs, with a rotation period.
+    public var isScheduled: Bool { rotationMs != nil && isOversubscribed }
+
+    /// The shortest and longest scheduler period accepted, ms: below 50 µs
+    /// the controller's own wake-ups would dominate; above 10 s a run sees
+    /// no rotation.
+    public static let rotationRangeMs = 0.05...10_000.0
+    /// The default period (Linux' CFS gives a few ms; the thesis' rounds last 10 ms).
+    public static let defaultRotationMs = 10.0
+
     /// The summary's `param` column: what distinguishes runs of the same lock.
     public var paramDescription: String {
         var parts = ["hold_ns=\(PreemptionSpec.format(holdNs))", "delay_ns=\(PreemptionSpec.format(delayNs))"]
         if let preempt { parts.append("preempt=\(preempt)") }
         if let nativePreempt { parts.append("native_preempt=\(nativePreempt)") }
+        if isScheduled, let rotationMs { parts.append("rotate_ms=\(PreemptionSpec.format(rotationMs))") }
         return parts.joined(separator: " ")
     }
 }

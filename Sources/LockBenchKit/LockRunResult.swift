@@ -55,6 +55,10 @@ public struct LockRunResult: Sendable {
     public var preemptionMessages: UInt64 = 0
     public var preemptionCount: UInt64 = 0
     public var changeCount: UInt64 = 0
+    /// Vcores the emulated scheduler preempted to rotate cores (part of
+    /// `preemptionCount`), and its ticks.
+    public var rotationPreemptionCount: UInt64 = 0
+    public var schedulerTicks: UInt64 = 0
     public var rounds: [PreemptionWindow] = []
     /// Warnings for the run's meta.json (e.g. no SCHED_FIFO for the hogs).
     public var warnings: [String] = []
@@ -66,6 +70,13 @@ public struct LockRunResult: Sendable {
 
     /// Finished as planned: no stall, no Ctrl-C, every thread joined.
     public var complete: Bool { stall == nil && !interrupted && joined }
+
+    /// The span the run measured, ns: a duration run's vcores stop at its
+    /// end (one still preempted then returns later, stretching `elapsedNs`).
+    public var measuredNs: Double {
+        if case .duration(let seconds, _) = configuration.length { return min(elapsedNs, seconds * 1e9) }
+        return elapsedNs
+    }
 
     /// Acquisitions per window summed over threads.
     public var totalPerWindow: [UInt64] {

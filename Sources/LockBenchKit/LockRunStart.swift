@@ -44,7 +44,8 @@ final class RunningLockRun: @unchecked Sendable {
     static func start(_ prepared: PreparedLockRun, lock: MeasuredLock, map: VcoreMap,
                       hooks: LockRunner.Hooks) throws -> RunningLockRun {
         let configuration = prepared.configuration
-        let group = VcoreGroup(map: map, cpus: configuration.cpus, fifoPriority: configuration.fifoPriority)
+        let group = VcoreGroup(map: map, cpus: configuration.cpus, fifoPriority: configuration.fifoPriority,
+                               placement: configuration.isScheduled ? .scheduled : .pinned)
         let memories = prepared.memories
         nonisolated(unsafe) let critical = prepared.critical
         try group.launch(onReady: { vcore in

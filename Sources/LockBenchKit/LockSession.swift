@@ -44,7 +44,7 @@ public enum LockSession {
             var hooks = LockRunner.Hooks()
             // Emulated vcores keep the policy the runner gave them (below the
             // preemption controller's); other runs follow --fifo.
-            let emulated = configuration.preempt != nil
+            let emulated = configuration.isEmulated
             hooks.onThreadReady = { thread, cpu in
                 if !emulated { benchRun.prepareMeasurementThread(name: "\(name)/thread\(thread)@cpu\(cpu)") }
             }
@@ -54,7 +54,9 @@ public enum LockSession {
                 result = try LockRunner.run(effective, clock: benchRun.clock, hooks: hooks)
             } catch let error as SystemCallError where effective.fifoPriority != nil {
                 benchRun.warn("vcores could not run SCHED_FIFO (\(error)): running them SCHED_OTHER, "
-                              + "so Linux time-slices vcores that share a CPU")
+                              + (effective.isScheduled
+                                 ? "so other tasks may take a CPU from a vcore the map shows running"
+                                 : "so Linux time-slices vcores that share a CPU"))
                 effective.fifoPriority = nil
                 result = try LockRunner.run(effective, clock: benchRun.clock, hooks: hooks)
             }
@@ -62,6 +64,7 @@ public enum LockSession {
                 benchRun.setParameter("vcore_policy", .string(effective.fifoPriority.map { "SCHED_FIFO \($0)" } ?? "SCHED_OTHER"))
                 benchRun.setParameter("emulated_kernel_priority",
                                       .string("SCHED_FIFO \((effective.fifoPriority ?? 1) + 1)"))
+                benchRun.setParameter("vcore_scheduler", LockSession.schedulerStamp(effective, result: result))
             }
             for warning in result.warnings { benchRun.warn(warning) }
             let directory = configurations.count == 1
@@ -84,16 +87,19 @@ public enum LockSession {
                 "elapsed_ns": .double(result.elapsedNs),
                 "windows_without_acquisition": .int(Int64(result.stalledWindows.count)),
             ]
-            if configuration.preempt != nil || configuration.nativePreempt != nil {
+            if configuration.isEmulated || configuration.nativePreempt != nil {
                 entry["preemption_messages"] = .int(Int64(result.preemptionMessages))
+                entry["rotation_preemptions"] = .int(Int64(result.rotationPreemptionCount))
+                entry["scheduler_ticks"] = .int(Int64(result.schedulerTicks))
                 entry["preemptions"] = .int(Int64(result.preemptionCount))
                 entry["vcore_changes"] = .int(Int64(result.changeCount))
                 entry["rounds"] = .int(Int64(result.rounds.count))
             }
+            if emulated { entry["vcore_scheduler"] = LockSession.schedulerStamp(effective, result: result) }
             if let stall = result.stall { entry["stall"] = .string(stall) }
             results[name] = .object(entry)
             let s = latency?.statistics
-            let messages = configuration.preempt != nil || configuration.nativePreempt != nil
+            let messages = configuration.isEmulated || configuration.nativePreempt != nil
                 ? "\(result.preemptionMessages)" : "-"
             let lockColumn = configuration.lock.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
             report(lockColumn + String(format: " %3d %9d %8.0f %8.0f %8.0f %8.0f %10.0f %12.1f   ",
@@ -122,5 +128,28 @@ public enum LockSession {
         }
         try benchRun.finish(measurements: measurements, complete: complete)
         return outcome
+    }
+
+    /// meta.json's `vcore_scheduler`: who shares the CPUs among the vcores
+    /// (the emulated kernel, at what period, with what policy obtained), or
+    /// that each vcore has a CPU of its own.
+    static func schedulerStamp(_ configuration: LockRunConfiguration, result: LockRunResult) -> JSONValue {
+        let pcores = min(configuration.threads, Set(configuration.cpus).count)
+        var stamp: [String: JSONValue] = [
+            "vcores": .int(Int64(configuration.threads)),
+            "pcores": .int(Int64(pcores)),
+            "vcore_policy": .string(configuration.fifoPriority.map { "SCHED_FIFO \($0)" } ?? "SCHED_OTHER"),
+        ]
+        if configuration.isScheduled, let rotationMs = configuration.rotationMs {
+            stamp["kind"] = .string("emulated round-robin rotation (at most one vcore per CPU in the map)")
+            stamp["rotate_ms"] = .double(rotationMs)
+            stamp["ticks"] = .int(Int64(result.schedulerTicks))
+            stamp["rotation_preemptions"] = .int(Int64(result.rotationPreemptionCount))
+        } else if configuration.isOversubscribed {
+            stamp["kind"] = .string("none: vcores share CPUs, time-sliced by Linux behind the map's back")
+        } else {
+            stamp["kind"] = .string("none: one CPU per vcore")
+        }
+        return .object(stamp)
     }
 }

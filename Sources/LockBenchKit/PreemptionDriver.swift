@@ -13,16 +13,26 @@ final class PreemptionDriver: @unchecked Sendable {
     /// started and rethrows.
     init(configuration: LockRunConfiguration, map: VcoreMap) throws {
         do {
-            if let spec = configuration.preempt {
-                let schedule = PreemptionSchedule(victims: .rotating(count: spec.victims),
-                                                  period: .nanoseconds(Int64(spec.periodMs * 1e6)),
-                                                  duration: .nanoseconds(Int64(spec.durationMs * 1e6)),
-                                                  initialDelay: .nanoseconds(Int64(spec.periodMs * 1e6)))
+            let rotation = configuration.isScheduled ? configuration.rotationMs : nil
+            if configuration.preempt != nil || rotation != nil {
+                let schedule = configuration.preempt.map { spec in
+                    PreemptionSchedule(victims: .rotating(count: spec.victims),
+                                       period: .nanoseconds(Int64(spec.periodMs * 1e6)),
+                                       duration: .nanoseconds(Int64(spec.durationMs * 1e6)),
+                                       initialDelay: .nanoseconds(Int64(spec.periodMs * 1e6)))
+                }
+                // Room for every round of a duration run (and then some).
+                var capacity = 1 << 16
+                if let spec = configuration.preempt, case .duration(let seconds, _) = configuration.length {
+                    capacity = Int(min(seconds * 1e3 / spec.periodMs, 1e7)) + 16
+                }
                 // Above SCHED_FIFO vcores (and at their kernel side's
                 // priority), as a kernel preempts on time whatever user
                 // threads do; 2 above SCHED_OTHER ones.
                 let started = PreemptionController(map: map, schedule: schedule,
-                                                   priority: (configuration.fifoPriority ?? 1) + 1)
+                                                   rotation: rotation.map { .nanoseconds(Int64($0 * 1e6)) },
+                                                   priority: (configuration.fifoPriority ?? 1) + 1,
+                                                   roundCapacity: capacity)
                 try started.start()
                 controller = started
             }
@@ -50,7 +60,10 @@ final class PreemptionDriver: @unchecked Sendable {
     func record(into result: inout LockRunResult, originMonotonic: UInt64) {
         if let controller {
             if !controller.isRealtime {
-                result.warnings.append("the preemption controller did not get SCHED_FIFO: its rounds may start late")
+                result.warnings.append("the preemption controller did not get SCHED_FIFO: its rounds and rotations may start late")
+            }
+            if controller.unrecordedRounds > 0 {
+                result.warnings.append("\(controller.unrecordedRounds) preemption rounds beyond the first \(controller.rounds.count) were not recorded")
             }
             result.rounds = controller.rounds.map { round in
                 PreemptionWindow(victims: round.victims.map(Int.init),

@@ -48,18 +48,30 @@ public struct PreemptionRound: Sendable, Equatable {
 /// chosen vcores (`VcoreMap.preempt`), waits `duration`, then gives every core
 /// back (`VcoreMap.restoreAll`: changes of vcore may have moved the preemption
 /// to other vcores). `stop()` ends the schedule and restores everything.
+///
+/// On a scheduled map (`VcoreMap.scheduleCores`, more vcores than CPUs) the
+/// same thread is the emulated kernel's scheduler too: every `rotation`
+/// period it calls `VcoreMap.rotate`, and a round takes pcores away
+/// (`revokeCores`: the vcores on them are the victims) and gives them back
+/// (`returnCores`), layered on the rotation. Stop it only once the vcores
+/// have left (they need the rotation to get a core and see the stop).
 public final class PreemptionController: @unchecked Sendable {
     /// The map whose vcores are preempted.
     public let map: VcoreMap
-    /// The schedule.
-    public let schedule: PreemptionSchedule
+    /// The rounds, if any.
+    public let schedule: PreemptionSchedule?
+    /// The scheduler's period on a scheduled map (nil: no rotation).
+    public let rotation: Duration?
     private let stopFlag = Atomic<Bool>(false)
     private let realtime = Atomic<Bool>(false)
     /// Set once the thread has its scheduling policy (`start` waits for it).
     private let scheduled = Atomic<Bool>(false)
     private var thread: PinnedThread?
-    private let roundsLock = PthreadMutexLock()
-    private var recorded: [PreemptionRound] = []
+    /// Rounds are recorded into memory allocated before the first one: the
+    /// controller allocates nothing while it runs, as vcores are parked in
+    /// signal handlers at any moment (always, with a rotation) and one may
+    /// hold the malloc lock.
+    private let record: RoundRecord
 
     /// SCHED_FIFO priority the controller asks for; above any vcore's.
     public let priority: Int32
@@ -67,13 +79,31 @@ public final class PreemptionController: @unchecked Sendable {
     /// A controller for `map`. It asks for SCHED_FIFO `priority` (keep it
     /// above the vcores' if they run SCHED_FIFO, or it cannot preempt them on
     /// time); without the privilege it runs SCHED_OTHER (see `isRealtime`).
-    public init(map: VcoreMap, schedule: PreemptionSchedule, priority: Int32 = 2) {
-        self.map = map
-        self.schedule = schedule
-        self.priority = priority
+    public convenience init(map: VcoreMap, schedule: PreemptionSchedule, priority: Int32 = 2) {
+        self.init(map: map, schedule: schedule, rotation: nil, priority: priority)
     }
 
-    deinit { roundsLock.deallocate() }
+    /// A controller running `schedule`'s rounds (if any) and, on a scheduled
+    /// map, the scheduler's `rotation` (if any). `roundCapacity` rounds are
+    /// recorded (`rounds`); later ones still run and are counted in
+    /// `unrecordedRounds`.
+    public init(map: VcoreMap, schedule: PreemptionSchedule?, rotation: Duration?, priority: Int32 = 2,
+                roundCapacity: Int = 1 << 16) {
+        precondition(rotation.map { $0 > .zero } ?? true, "PreemptionController: rotation period must be positive")
+        self.map = map
+        self.schedule = schedule
+        self.rotation = rotation
+        self.priority = priority
+        let perRound: Int
+        switch schedule?.victims {
+        case .fixed(let ids): perRound = min(ids.count, map.count)
+        case .rotating(let count): perRound = min(count, map.count)
+        case nil: perRound = 0
+        }
+        record = RoundRecord(capacity: schedule == nil ? 0 : max(1, roundCapacity), victimsPerRound: max(1, perRound))
+    }
+
+    deinit { record.deallocate() }
 
     /// Starts the schedule on a new (unpinned) thread, and returns once that
     /// thread has asked for SCHED_FIFO (up to 1 s). Started before the
@@ -90,7 +120,8 @@ public final class PreemptionController: @unchecked Sendable {
         }
     }
 
-    /// Ends the schedule, joins its thread and restores every preempted vcore.
+    /// Ends the schedule, joins its thread and restores every preempted vcore
+    /// (on a scheduled map this ends the scheduling: see `VcoreMap.restoreAll`).
     public func stop() {
         stopFlag.store(true, ordering: .relaxed)
         thread?.join()
@@ -103,17 +134,16 @@ public final class PreemptionController: @unchecked Sendable {
     /// and its rounds may start late, which `rounds` shows).
     public var isRealtime: Bool { realtime.load(ordering: .relaxed) }
 
-    /// The rounds so far.
-    public var rounds: [PreemptionRound] {
-        roundsLock.lock()
-        defer { roundsLock.unlock() }
-        return recorded
-    }
+    /// The rounds recorded so far.
+    public var rounds: [PreemptionRound] { record.rounds }
+
+    /// Rounds that ran beyond `roundCapacity` and were not recorded.
+    public var unrecordedRounds: Int { record.dropped }
 
     /// Writes round `round`'s victims into `buffer` (at least `map.count`
     /// long); returns how many. Allocates nothing.
     private func victims(round: Int, into buffer: UnsafeMutablePointer<VcoreID>) -> Int {
-        switch schedule.victims {
+        switch schedule?.victims {
         case .fixed(let ids):
             let n = min(ids.count, map.count)
             for index in 0..<n { buffer[index] = ids[index] }
@@ -123,40 +153,118 @@ public final class PreemptionController: @unchecked Sendable {
             let chosen = min(count, n)
             for index in 0..<chosen { buffer[index] = VcoreID((round * count + index) % n) }
             return chosen
+        case nil:
+            return 0
         }
     }
 
-    /// The schedule. Between `preempt` and the end of `restoreAll` victims
-    /// may be parked inside a signal handler, where one may hold the malloc
-    /// lock: the controller allocates nothing there. The victim list is a
-    /// buffer made before the first round, and a round is recorded (which
-    /// may grow the list of rounds) only once every vcore runs again.
+    /// Begins round `round`: preempts its victims (a scheduled map: revokes
+    /// as many pcores), listing the vcores preempted in `buffer`.
+    private func beginRound(_ round: Int, into buffer: UnsafeMutablePointer<VcoreID>) -> Int {
+        let chosen = victims(round: round, into: buffer)
+        if map.isScheduled { return map.revokeCores(chosen, round: round, victims: buffer) }
+        return map.preempt(UnsafeBufferPointer(start: buffer, count: chosen))
+    }
+
+    /// The schedule and the rotation, on one thread, in time order. Between
+    /// a preemption and the end of the next restore victims may be parked
+    /// inside a signal handler, where one may hold the malloc lock: nothing
+    /// here allocates (the victim list and the round record are made before
+    /// the first round). Sleeps at most 10 ms at a time, so `stop` is seen.
     private func run() {
         realtime.store(kb_set_scheduler(0, SCHED_FIFO, priority) == 0, ordering: .relaxed)
         scheduled.store(true, ordering: .releasing)
-        let period = schedule.period.nanoseconds
-        let duration = schedule.duration.nanoseconds
         let buffer = UnsafeMutablePointer<VcoreID>.allocate(capacity: max(map.count, 1))
         defer { buffer.deallocate() }
-        var next = monotonicNanos() + schedule.initialDelay.nanoseconds
-        var round = 0
+        let begin = monotonicNanos()
+        let period = schedule?.period.nanoseconds ?? 0
+        let duration = schedule?.duration.nanoseconds ?? 0
+        var nextRound = schedule.map { begin + $0.initialDelay.nanoseconds } ?? .max
+        let tickPeriod = rotation?.nanoseconds ?? 0
+        var nextTick = tickPeriod > 0 ? begin + tickPeriod : .max
+        var round = 0, chosen = 0
+        var preemptedAt: UInt64 = 0, roundEnd = UInt64.max
         while !stopFlag.load(ordering: .relaxed) {
-            sleep(untilNanos: next)
+            let next = min(roundEnd != .max ? roundEnd : nextRound, nextTick)
+            sleep(untilNanos: min(next, monotonicNanos() + 10_000_000))
             if stopFlag.load(ordering: .relaxed) { break }
-            let chosen = victims(round: round, into: buffer)
-            let preemptedAt = monotonicNanos()
-            map.preempt(UnsafeBufferPointer(start: buffer, count: chosen))
-            sleep(untilNanos: preemptedAt + duration)
-            map.restoreAll()
-            let restoredAt = monotonicNanos()
-            // Every vcore runs again: allocating is safe from here.
-            let victims = Array(UnsafeBufferPointer(start: buffer, count: chosen))
-            roundsLock.lock()
-            recorded.append(PreemptionRound(victims: victims, preemptedNanos: preemptedAt,
-                                            restoredNanos: restoredAt))
-            roundsLock.unlock()
-            round += 1
-            next += period
+            var now = monotonicNanos()
+            if roundEnd != .max, now >= roundEnd {
+                if map.isScheduled { map.returnCores() } else { map.restoreAll() }
+                record.append(victims: buffer, count: chosen, preempted: preemptedAt, restored: monotonicNanos())
+                roundEnd = .max
+                round += 1
+                nextRound += period
+            }
+            if roundEnd == .max, now >= nextRound {
+                preemptedAt = monotonicNanos()
+                chosen = beginRound(round, into: buffer)
+                roundEnd = preemptedAt + duration
+            }
+            if now >= nextTick {
+                map.rotate()
+                now = monotonicNanos()
+                nextTick += tickPeriod
+                // Late (a busy machine): the next tick a whole period on.
+                if nextTick <= now { nextTick = now + tickPeriod }
+            }
         }
     }
+}
+
+/// The controller's rounds, in memory allocated up front: appended by the
+/// controller's thread without allocating, read by anyone.
+final class RoundRecord: @unchecked Sendable {
+    let capacity: Int
+    let victimsPerRound: Int
+    private let times: UnsafeMutablePointer<UInt64>
+    private let victims: UnsafeMutablePointer<VcoreID>
+    private let victimCounts: UnsafeMutablePointer<Int>
+    /// Rounds written; releasing after each, so readers see whole rounds.
+    private let written = Atomic<Int>(0)
+    private let droppedCount = Atomic<Int>(0)
+
+    init(capacity: Int, victimsPerRound: Int) {
+        self.capacity = capacity
+        self.victimsPerRound = victimsPerRound
+        times = .allocate(capacity: max(1, 2 * capacity))
+        victims = .allocate(capacity: max(1, capacity * victimsPerRound))
+        victimCounts = .allocate(capacity: max(1, capacity))
+        // Pre-faulted: the first rounds do not take page faults while vcores are parked.
+        times.initialize(repeating: 0, count: max(1, 2 * capacity))
+        victims.initialize(repeating: 0, count: max(1, capacity * victimsPerRound))
+        victimCounts.initialize(repeating: 0, count: max(1, capacity))
+    }
+
+    func deallocate() {
+        times.deallocate()
+        victims.deallocate()
+        victimCounts.deallocate()
+    }
+
+    /// Records one round (the controller's thread only). Allocates nothing.
+    func append(victims list: UnsafeMutablePointer<VcoreID>, count: Int, preempted: UInt64, restored: UInt64) {
+        let index = written.load(ordering: .relaxed)
+        guard index < capacity else {
+            droppedCount.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
+        let n = min(count, victimsPerRound)
+        for i in 0..<n { victims[index * victimsPerRound + i] = list[i] }
+        victimCounts[index] = n
+        times[2 * index] = preempted
+        times[2 * index + 1] = restored
+        written.store(index + 1, ordering: .releasing)
+    }
+
+    var rounds: [PreemptionRound] {
+        let n = written.load(ordering: .acquiring)
+        return (0..<n).map { index in
+            PreemptionRound(victims: Array(UnsafeBufferPointer(start: victims + index * victimsPerRound,
+                                                               count: victimCounts[index])),
+                            preemptedNanos: times[2 * index], restoredNanos: times[2 * index + 1])
+        }
+    }
+
+    var dropped: Int { droppedCount.load(ordering: .relaxed) }
 }

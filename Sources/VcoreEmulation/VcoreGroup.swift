@@ -35,10 +35,24 @@ public struct Vcore: @unchecked Sendable {
     public var startTick: UInt64 { member.startTick }
 }
 
+/// How a group's vcores get their CPUs.
+public enum VcorePlacement: Sendable, Equatable {
+    /// Vcore i pinned to `cpus[i % cpus.count]`, every vcore running. With
+    /// more vcores than CPUs, Linux time-slices those that share a CPU,
+    /// which the vcore map cannot see (it shows them all running).
+    case pinned
+    /// The emulated kernel hands the CPUs out as pcores, one vcore each
+    /// (`VcoreMap.scheduleCores`); the other vcores are preempted in the map
+    /// until the scheduler (`PreemptionController` with a rotation) gives
+    /// them a core. The map tells the truth with any number of vcores.
+    case scheduled
+}
+
 /// The vcores of one emulated process: one kernel thread per vcore of `map`,
-/// vcore i pinned to `cpus[i % cpus.count]`. Several vcores share a CPU only
-/// when there are more vcores than CPUs given (the emulated, oversubscribed
-/// mode: Linux then time-slices them, which the vcore map cannot see).
+/// placed as `placement` says. Several vcores share a CPU only when there
+/// are more vcores than CPUs given: `.pinned` lets Linux time-slice them
+/// (which the vcore map cannot see), `.scheduled` has the emulated kernel
+/// give each CPU to one of them at a time.
 ///
 /// A thin layer over `ThreadTeam`: the team pins, schedules, starts and
 /// stops the threads; the group adds what makes a thread a vcore. Its
@@ -54,6 +68,8 @@ public final class VcoreGroup: @unchecked Sendable {
     public let cpus: [Int32]
     /// SCHED_FIFO priority of every vcore thread, or nil for SCHED_OTHER.
     public let fifoPriority: Int32?
+    /// Pinned, or scheduled by the emulated kernel.
+    public let placement: VcorePlacement
     private let team: ThreadTeam<Void>
 
     /// A group for every vcore of `map`, on `cpus` (round robin). With
@@ -67,7 +83,12 @@ public final class VcoreGroup: @unchecked Sendable {
     /// SCHED_FIFO vcores run their emulated system calls one priority higher
     /// (`VcoreMap.runKernelSide`), so `fifoPriority` must be below 99, and a
     /// preemption controller must run at `fifoPriority + 1` or above.
-    public init(map: VcoreMap, cpus: [Int32], fifoPriority: Int32? = nil) {
+    ///
+    /// `.scheduled` makes `map` schedule its vcores onto the CPUs (call it
+    /// on a fresh map): vcore i is pinned to pcore `i % pcores`'s CPU and
+    /// starts running only if i is below the pcore count; the others wait,
+    /// preempted, for a core before their body begins.
+    public init(map: VcoreMap, cpus: [Int32], fifoPriority: Int32? = nil, placement: VcorePlacement = .pinned) {
         precondition(!cpus.isEmpty, "VcoreGroup: no CPUs")
         if let fifoPriority {
             precondition((1...98).contains(fifoPriority), "VcoreGroup: SCHED_FIFO priority \(fifoPriority) not in 1...98")
@@ -75,6 +96,12 @@ public final class VcoreGroup: @unchecked Sendable {
         map.runKernelSide(atPriority: fifoPriority.map { $0 + 1 }, vcorePriority: fifoPriority ?? 0)
         self.map = map
         self.fifoPriority = fifoPriority
+        self.placement = placement
+        var cpus = cpus
+        if placement == .scheduled {
+            map.scheduleCores(onto: cpus)
+            cpus = map.pcoreCPUs
+        }
         let placed = (0..<map.count).map { cpus[$0 % cpus.count] }
         self.cpus = placed
         team = ThreadTeam(cpus: placed.map(Int.init),
@@ -96,6 +123,8 @@ public final class VcoreGroup: @unchecked Sendable {
             map.register(vcore.id, cpu: vcore.cpu)
             onReady(vcore)
         }, body: { member, _ in
+            // A scheduled vcore without a core waits for one first.
+            map.awaitCore(VcoreID(member.index))
             body(Vcore(member: member, map: map))
         }, epilogue: { member in
             map.exit(VcoreID(member.index))

@@ -66,7 +66,12 @@ extension VcoreMap {
             sequenceCounter.pointee.beginWrite()
             slot(target).pointee.state.value.store(VcoreState.running.rawValue, ordering: .relaxed)
             me.pointee.state.value.store(VcoreState.preempted.rawValue, ordering: .relaxed)
+            // With scheduled cores the target takes the caller's pcore, and
+            // the age of its slice: a change does not reset the rotation.
+            slot(target).pointee.pcore.store(me.pointee.pcore.load(ordering: .relaxed), ordering: .relaxed)
+            me.pointee.pcore.store(-1, ordering: .relaxed)
             sequenceCounter.pointee.endWrite()
+            slot(target).pointee.since.store(me.pointee.since.load(ordering: .relaxed), ordering: .relaxed)
             // The target takes over the caller's CPU (the caller is about to
             // sleep), so it runs at once instead of queueing behind whatever
             // shares its own CPU. Under the kernel lock: no restore races it.

@@ -36,40 +36,59 @@ extension VcoreMap {
     }
 
     /// `preempt(_:)` on a buffer the caller owns (no array, no allocation).
+    /// With scheduled cores (`scheduleCores`) a victim's pcore is left idle
+    /// until the scheduler's next tick hands it out; the controller's rounds
+    /// use `revokeCores` instead.
     @discardableResult
     public func preempt(_ vcores: UnsafeBufferPointer<VcoreID>) -> Int {
         var marked = 0
         kernel.pointee.lock.lock()
         for vcore in vcores where Int(vcore) < count {
-            let target = slot(vcore)
-            let tid = target.pointee.tid.load(ordering: .relaxed)
-            guard tid != 0, target.pointee.state.value.load(ordering: .relaxed) == VcoreState.running.rawValue
-            else { continue }
-            sequenceCounter.pointee.beginWrite()
-            target.pointee.state.value.store(VcoreState.preempted.rawValue, ordering: .relaxed)
-            sequenceCounter.pointee.endWrite()
-            target.pointee.stops.wrappingAdd(1, ordering: .relaxed)
-            kernel.pointee.preemptions.wrappingAdd(1, ordering: .relaxed)
-            kernel.pointee.messages.wrappingAdd(1, ordering: .relaxed)
-            scratch[marked] = vcore
-            marked += 1
+            if markPreemptedLocked(vcore, listedAt: marked) { marked += 1 }
         }
-        // EV_VCORE_PREEMPT for each victim, to a vcore that still runs.
-        if marked > 0 {
-            let recipient = eventRecipient()
-            for index in 0..<marked { post(preempted: scratch[index], to: recipient) }
-        }
-        // The "IPI", under the kernel lock (the scratch list is the lock's):
-        // the handler parks the thread (or defers to the end of an emulated
-        // system call) and never takes the kernel lock. If the vcore was
-        // changed to before the handler runs, it finds it running and returns.
+        notifyPreemptedLocked(marked)
+        kernel.pointee.lock.unlock()
+        return marked
+    }
+
+    /// Marks `vcore` preempted under the sequence counter and counts one
+    /// original preemption message, if it runs and has a thread; lists it in
+    /// `scratch[index]` for `notifyPreemptedLocked`. Its pcore, if any, is
+    /// free from now. Under the kernel lock.
+    func markPreemptedLocked(_ vcore: VcoreID, listedAt index: Int) -> Bool {
+        let target = slot(vcore)
+        let tid = target.pointee.tid.load(ordering: .relaxed)
+        guard tid != 0, target.pointee.state.value.load(ordering: .relaxed) == VcoreState.running.rawValue
+        else { return false }
+        sequenceCounter.pointee.beginWrite()
+        target.pointee.state.value.store(VcoreState.preempted.rawValue, ordering: .relaxed)
+        target.pointee.pcore.store(-1, ordering: .relaxed)
+        sequenceCounter.pointee.endWrite()
+        // The tick it lost its core at: the scheduler does not hand it one
+        // back in the same tick.
+        target.pointee.since.store(kernel.pointee.ticks.load(ordering: .relaxed), ordering: .relaxed)
+        target.pointee.stops.wrappingAdd(1, ordering: .relaxed)
+        kernel.pointee.preemptions.wrappingAdd(1, ordering: .relaxed)
+        kernel.pointee.messages.wrappingAdd(1, ordering: .relaxed)
+        scratch[index] = vcore
+        return true
+    }
+
+    /// Sends what the preemption of `scratch[0..<marked]` entails, under the
+    /// kernel lock: EV_VCORE_PREEMPT for each victim to a vcore that still
+    /// runs, then the "IPI" (the scratch list is the lock's). The handler
+    /// parks the thread (or defers to the end of an emulated system call) and
+    /// never takes the kernel lock; a vcore changed to before its handler
+    /// runs finds itself running and returns.
+    func notifyPreemptedLocked(_ marked: Int) {
+        guard marked > 0 else { return }
+        let recipient = eventRecipient()
+        for index in 0..<marked { post(preempted: scratch[index], to: recipient) }
         for index in 0..<marked {
             let target = slot(scratch[index])
             _ = kb_tgsigqueue(target.pointee.tid.load(ordering: .relaxed), PreemptionSignal.number,
                               UnsafeMutableRawPointer(target))
         }
-        kernel.pointee.lock.unlock()
-        return marked
     }
 
     /// Gives a core back to `vcore` if it is preempted: marks it running,
@@ -93,10 +112,18 @@ extension VcoreMap {
     /// CPU. (Restoring one by one would race with changes: a restored vcore
     /// could change to one not yet restored and stay offline.)
     /// Allocates nothing: the controller calls it while vcores are parked.
+    ///
+    /// With scheduled cores (`scheduleCores`) this ends the scheduling:
+    /// every vcore runs on its home CPU, sharing CPUs again. Call it only to
+    /// stop (once the vcores have left, or to free vcores a stalled run
+    /// abandons); rounds end with `returnCores`.
     @discardableResult
     public func restoreAll() -> Int {
         var restored = 0
         kernel.pointee.lock.lock()
+        if kernel.pointee.pcores.exchange(0, ordering: .relaxed) != 0 {
+            for vcore in 0..<UInt32(count) { slot(vcore).pointee.pcore.store(-1, ordering: .relaxed) }
+        }
         for vcore in 0..<UInt32(count) {
             if restoreLocked(vcore) {
                 scratch[restored] = vcore
@@ -130,8 +157,15 @@ extension VcoreMap {
         let me = checkedSlot(vcore)
         me.pointee.cpu.store(cpu, ordering: .relaxed)
         me.pointee.homeCPU.store(cpu, ordering: .relaxed)
-        me.pointee.state.value.store(VcoreState.running.rawValue, ordering: .relaxed)
+        // Under the kernel lock: the scheduler may already be ticking. No
+        // signal can reach this thread yet (its tid is published last).
+        kernel.pointee.lock.lock()
+        let initial = initialStateLocked(vcore)
+        sequenceCounter.pointee.beginWrite()
+        me.pointee.state.value.store(initial.rawValue, ordering: .relaxed)
+        sequenceCounter.pointee.endWrite()
         me.pointee.tid.store(kb_gettid(), ordering: .releasing)
+        kernel.pointee.lock.unlock()
     }
 
     /// Marks the calling vcore exited, after honouring any pending preemption.
@@ -148,6 +182,7 @@ extension VcoreMap {
             enterKernel(me)
             kernel.pointee.lock.lock()
             let done = me.pointee.state.value.load(ordering: .relaxed) == VcoreState.running.rawValue
+            var successor: VcoreID? = nil
             if done {
                 sequenceCounter.pointee.beginWrite()
                 me.pointee.state.value.store(VcoreState.exited.rawValue, ordering: .relaxed)
@@ -155,8 +190,11 @@ extension VcoreMap {
                 // Cleared under the lock: `preempt` reads it there, so no
                 // signal can be sent to this thread once it has left.
                 me.pointee.tid.store(0, ordering: .releasing)
+                // Its core goes to a vcore waiting for one, at once.
+                successor = passOnCoreLocked(of: me)
             }
             kernel.pointee.lock.unlock()
+            if let successor { wake(successor) }
             leaveKernel(me)
             if done { break }
         }

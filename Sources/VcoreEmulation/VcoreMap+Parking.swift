@@ -25,6 +25,13 @@ extension VcoreMap {
         me.pointee.parked.store(0, ordering: .releasing)
     }
 
+    /// Parks the calling vcore thread while `vcore` waits for a core (a
+    /// vcore of a scheduled map that starts without one; `VcoreGroup` calls
+    /// it before the body).
+    func awaitCore(_ vcore: VcoreID) {
+        Self.parkWhilePreempted(checkedSlot(vcore))
+    }
+
     /// The preemption signal's work on the victim's thread.
     static func handlePreemption(_ slotAddress: UnsafeMutableRawPointer) {
         let me = slotAddress.assumingMemoryBound(to: VcoreSlot.self)

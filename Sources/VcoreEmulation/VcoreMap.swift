@@ -42,9 +42,13 @@ public struct VcoreMap: VcoreRuntime, @unchecked Sendable {
     @usableFromInline let slots: CacheLineArray<VcoreSlot>
     /// One event mailbox per vcore.
     @usableFromInline let mailboxes: VcoreMailboxes
-    /// `count` vcore ids the kernel operations list victims in, under the
-    /// kernel lock: preempting and restoring allocate nothing.
+    /// `2 * count` vcore ids the kernel operations list victims (the first
+    /// `count`) and vcores given a core (the rest) in, under the kernel
+    /// lock: preempting, restoring and scheduling allocate nothing.
     let scratch: UnsafeMutablePointer<VcoreID>
+    /// The emulated pcores (`scheduleCores`), at most `count`; read and
+    /// written under the kernel lock only.
+    let cores: UnsafeMutablePointer<Pcore>
 
     /// A map of `count` vcores, all running.
     public init(count: Int) {
@@ -53,8 +57,10 @@ public struct VcoreMap: VcoreRuntime, @unchecked Sendable {
         kernel = CacheLineBox(VcoreKernelState())
         slots = CacheLineArray(count: count) { _ in VcoreSlot() }
         mailboxes = VcoreMailboxes(count: count)
-        scratch = .allocate(capacity: count)
-        scratch.initialize(repeating: 0, count: count)
+        scratch = .allocate(capacity: 2 * count)
+        scratch.initialize(repeating: 0, count: 2 * count)
+        cores = .allocate(capacity: count)
+        cores.initialize(repeating: Pcore(), count: count)
     }
 
     /// Frees the map. No vcore thread may run, and none may be parked.
@@ -64,6 +70,7 @@ public struct VcoreMap: VcoreRuntime, @unchecked Sendable {
         slots.deallocate()
         mailboxes.deallocate()
         scratch.deallocate()
+        cores.deallocate()
     }
 
     /// Number of vcores.

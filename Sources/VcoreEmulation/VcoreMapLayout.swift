@@ -32,6 +32,15 @@ struct VcoreSlot: ~Copyable {
     /// `notif_pending`); the vcore reads it when it re-enables notifications
     /// (`checkEvents`, at the end of every PDR unlock).
     @usableFromInline let notifPending = Atomic<UInt32>(0)
+    /// The emulated pcore this vcore runs on (-1: none), when the map
+    /// schedules vcores onto cores (`scheduleCores`); written under the
+    /// kernel lock. A running vcore holds exactly one, and no two share one.
+    let pcore = Atomic<Int32>(-1)
+    /// The scheduler tick at which the vcore's pcore was last handed out
+    /// (a change passes it on with the pcore): the oldest is rotated first.
+    let since = Atomic<UInt64>(0)
+    /// Times the scheduler gave this vcore a core (grants, not changes).
+    let grants = Atomic<UInt64>(0)
     @usableFromInline init() {}
 }
 
@@ -64,7 +73,31 @@ struct VcoreKernelState: ~Copyable {
     /// vcore of the same priority, while holding the kernel lock.
     let kernelPriority = Atomic<Int32>(0)
     let vcorePriority = Atomic<Int32>(0)
+    /// Emulated pcores the scheduler hands out (0: not scheduled; every
+    /// registered vcore then runs on its own thread's CPU, see
+    /// `VcoreMap.scheduleCores`).
+    let pcores = Atomic<Int32>(0)
+    /// Where the scheduler's round robin over vcores resumes (kernel lock).
+    let cursor = Atomic<UInt32>(0)
+    /// Scheduler ticks so far (`rotate` calls).
+    let ticks = Atomic<UInt64>(0)
+    /// Vcores the scheduler preempted to give their core to another (a
+    /// subset of `preemptions`).
+    let rotationPreemptions = Atomic<UInt64>(0)
+    /// Cores handed to a waiting vcore by the scheduler.
+    let grants = Atomic<UInt64>(0)
     @usableFromInline init() {}
+}
+
+/// One emulated pcore: a CPU the emulated kernel hands to one vcore at a
+/// time. Plain fields: only touched under the kernel lock.
+@usableFromInline
+struct Pcore {
+    /// The CPU its vcore's thread is pinned to.
+    var cpu: Int32 = -1
+    /// Taken away from the process by an injected preemption round
+    /// (`revokeCores`) until `returnCores`: nobody runs on it meanwhile.
+    var revoked = false
 }
 
 /// The run state of an emulated vcore.
