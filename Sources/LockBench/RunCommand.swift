@@ -104,7 +104,7 @@ struct RunCommand: ParsableCommand {
         if let rotateMs {
             let range = LockRunConfiguration.rotationRangeMs
             guard rotateMs.isFinite, range.contains(rotateMs) else {
-                throw ValidationError("--rotate-ms must be from \(range.lowerBound) to \(PreemptionSpec.format(range.upperBound)), got \(rotateMs)")
+                throw ValidationError("--rotate-ms must be from \(range.lowerBound) to \(Int(range.upperBound)), got \(rotateMs)")
             }
         }
         if let preempt {
