@@ -15,10 +15,13 @@
 //                           handle_vc_preempt), posting events
 //     VcoreMap+Kernel       preempt/restore (the kernel), thread life cycle
 //     VcoreMap+Parking      how a preempted vcore's thread sleeps and wakes
+//     VcoreMap+Cores        the core scheduler: pcores handed to one vcore
+//                           each, rotated among more vcores than CPUs
 //   PreemptionSignal      the thread-directed signal that parks a preempted vcore
 //   VcoreGroup            the vcore threads: a BenchKit ThreadTeam whose members
 //                         register in the map before the start and leave it after
-//   PreemptionController  the kernel preempting vcores on a schedule
+//   PreemptionController  the kernel preempting vcores on a schedule, and
+//                         (scheduled maps) rotating the cores among them
 //
 // FIFOHog, native mode's real SCHED_FIFO preemption, is a noise injector in
 // BenchKit: it emulates nothing.
@@ -54,9 +57,21 @@
 //   preemption before the vcore stops, and no vcore parked in a signal
 //   handler can hold a lock the controller needs (malloc's, the kernel's:
 //   `exit` is an emulated system call like the others).
-// - Vcores that share a CPU (more vcores than CPUs) are time-sliced by Linux,
-//   which the vcore map cannot see: a vcore descheduled that way looks
-//   "running". Running the vcores SCHED_FIFO (VcoreGroup's `fifoPriority`) makes
-//   the emulated kernel the only one that stops a running vcore, except for
+// - More vcores than CPUs: a `.pinned` group lets Linux time-slice vcores
+//   that share a CPU, which the vcore map cannot see (a vcore descheduled
+//   that way looks "running"). A `.scheduled` group has the emulated kernel
+//   share the CPUs instead (VcoreMap+Cores): each CPU is a pcore held by one
+//   vcore at a time, the others are preempted in the map (marked, with a
+//   message and an event, before their thread stops, exactly as an injected
+//   preemption), and the controller rotates the pcores among them every
+//   rotation period, longest holder first, round robin; the thesis' rounds
+//   take pcores away on top. A change passes the caller's pcore to the
+//   target; an exit passes it to a waiting vcore. The rotation's preemptions
+//   post events like any other, so a vcore rotated out inside a lock path is
+//   often changed back to by the next unlock's event handler, which then
+//   waits outside the lock: what Akaros' handle_vc_preempt does for a vcore
+//   preempted in vcore context.
+// - Running the vcores SCHED_FIFO (VcoreGroup's `fifoPriority`) makes the
+//   emulated kernel the only one that stops a running vcore, except for
 //   Linux' deadline fair server (6.12+), which may run starved SCHED_OTHER
 //   tasks for up to 50 ms a second.

@@ -16,7 +16,7 @@ extension LockBenchSuite {
     struct ScheduledVcoreTests {
         static func configuration(_ lock: LockName, threads: Int = 8, seconds: Double = 0.5) -> LockRunConfiguration {
             var config = LockRunConfiguration(lock: lock, threads: threads,
-                                              length: .duration(seconds: seconds, maxAttempts: 200_000), cpus: testCPUs)
+                                              length: .duration(seconds: seconds, maxAttempts: 20_000), cpus: testCPUs)
             config.rotationMs = 1
             if testCPUs.count > 1 { config.preempt = PreemptionSpec(victims: 1, periodMs: 20, durationMs: 5) }
             config.fifoPriority = fifoPermitted ? 50 : nil
