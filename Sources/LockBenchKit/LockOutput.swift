@@ -76,6 +76,7 @@ public enum LockOutput {
             }
             for (metric, value) in [("kernel_preemptions", result.preemptionCount),
                                     ("vcore_changes", result.changeCount),
+                                    ("one_way_changes", result.oneWayChangeCount),
                                     ("rotation_preemptions", result.rotationPreemptionCount)]
             where metric != "rotation_preemptions" || config.isScheduled {
                 let count = Double(value)

@@ -38,6 +38,7 @@ extension RunningLockRun {
         result.preemptionCount = map.preemptionCount
         result.changeCount = map.changeCount
         result.rotationPreemptionCount = map.rotationPreemptionCount
+        result.oneWayChangeCount = map.oneWayChangeCount
         result.schedulerTicks = map.schedulerTicks
         preemption.record(into: &result, originMonotonic: originMonotonic)
         if !ending.joined {

@@ -58,6 +58,10 @@ public struct LockRunResult: Sendable {
     /// Vcores the emulated scheduler preempted to rotate cores (part of
     /// `preemptionCount`), and its ticks.
     public var rotationPreemptionCount: UInt64 = 0
+    /// One-way changes made by event handlers outside the lock paths
+    /// (EV_CHECK_MSGS: not preemption messages): how often the handler,
+    /// rather than a polling waiter, brought a preempted vcore back.
+    public var oneWayChangeCount: UInt64 = 0
     public var schedulerTicks: UInt64 = 0
     public var rounds: [PreemptionWindow] = []
     /// Warnings for the run's meta.json (e.g. no SCHED_FIFO for the hogs).

@@ -18,7 +18,7 @@ import Glibc
         let result = try ToolRunner.run("lockbench", ["run", "--help"])
         #expect(result.status == 0)
         for option in ["--lock", "--threads", "--iterations", "--duration", "--hold-ns", "--delay-ns", "--cpus",
-                       "--preempt", "--native-preempt", "--sweep", "--watchdog-s"] {
+                       "--preempt", "--native-preempt", "--rotate-ms", "--sweep", "--watchdog-s"] {
             #expect(result.stdout.contains(option), "no \(option) in lockbench run --help")
         }
         let top = try ToolRunner.run("lockbench", ["--help"])
@@ -98,8 +98,11 @@ import Glibc
 
     @Test func emulatedPreemptionReportsMessages() throws {
         let dir = ToolRunner.temporaryDirectory()
+        // 4 vcores on the machine's CPUs: scheduled (rotated) when it has
+        // fewer than 4, with one CPU taken per round on top.
         let result = try ToolRunner.run("lockbench", ["--lock", "mcs-pdrn", "--threads", "4", "--duration", "0.3",
-                                                      "--preempt", "2:20:10", "--no-mlock", "--out", dir])
+                                                      "--preempt", "1:20:10", "--rotate-ms", "2", "--no-mlock",
+                                                      "--out", dir])
         #expect(result.status == 0, "\(result.stderr)")
         let summary = try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8)
         #expect(summary.contains("preemption_messages,count"))
@@ -108,6 +111,23 @@ import Glibc
         let results = parameters?["results"] as? [String: Any]
         let run = results?["mcs-pdrn-t4"] as? [String: Any]
         #expect((run?["preemption_messages"] as? Int ?? 0) > 0, "\(String(describing: run))")
+        let scheduler = run?["vcore_scheduler"] as? [String: Any]
+        #expect(scheduler?["vcores"] as? Int == 4, "\(String(describing: scheduler))")
+        if Affinity.onlineCPUs().cpus.count < 4 {
+            #expect(scheduler?["rotate_ms"] as? Double == 2, "\(String(describing: scheduler))")
+            #expect((scheduler?["ticks"] as? Int ?? 0) > 0, "\(String(describing: scheduler))")
+            #expect(summary.contains("rotation_preemptions,count"))
+            #expect(summary.contains("preemption_message_rate,per_s"))
+        }
+    }
+
+    @Test(arguments: ["0", "-1", "nan", "1e9", "abc", "0.01"])
+    func badRotationPeriod(_ value: String) throws {
+        try expectUsageError(["--threads", "4", "--rotate-ms", value], mentions: "--rotate-ms")
+    }
+
+    @Test func takingEveryCPUFromMoreVcoresIsRefused() throws {
+        try expectUsageError(["--threads", "8", "--cpus", "0", "--preempt", "1:50:10"], mentions: "leaves none running")
     }
 
     @Test func ctrlCStopsPromptlyKeepsDataAndExits130() throws {

@@ -46,7 +46,7 @@ extension LockBenchSuite {
             #expect(result.joined)
             let rows = LockOutput.measurements(result, clock: testClock, overheadTicks: 0)
             let metrics = Set(rows.map(\.metric))
-            for metric in ["preemption_messages", "preemption_message_rate", "vcore_changes", "kernel_preemptions",
+            for metric in ["preemption_messages", "preemption_message_rate", "vcore_changes", "one_way_changes", "kernel_preemptions",
                            "rotation_preemptions", "throughput"] {
                 #expect(metrics.contains(metric), "no \(metric) row")
             }
