@@ -13,6 +13,8 @@ struct CtxBench: ParsableCommand {
         abstract: "Measure context-switch, IPC, IPI and event-queue costs on pinned CPUs.",
         subcommands: [
             FloorsCommand.self,
+            IPCCommand.self,
+            RemoteOpCommand.self,
         ],
         defaultSubcommand: FloorsCommand.self)
 }

@@ -24,4 +24,6 @@ uint64_t kb_reference_mcs_batch(long iterations);     // MCS, caller's qnode
 /// The physical floor: `iterations` uncontended lock cmpxchg on a private line.
 uint64_t kb_reference_cas_batch(long iterations);
 
+#include "ipc_channel.h"
+
 #endif
