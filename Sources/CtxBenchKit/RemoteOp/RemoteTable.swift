@@ -32,8 +32,12 @@ public struct RemoteTable: @unchecked Sendable {
     /// Operation n's key (1...96) and value.
     @inlinable @inline(__always)
     public static func operation(_ n: UInt64) -> (key: UInt32, value: UInt64) {
-        let mixed = n &* 0x9E37_79B9_7F4A_7C15
-        return (UInt32(truncatingIfNeeded: (mixed >> 32) % UInt64(keys)) + 1, mixed >> 16)
+        // SplitMix64's finalizer: keys spread evenly over 1...96.
+        var z = n &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return (UInt32(truncatingIfNeeded: z % UInt64(keys)) + 1, z >> 16)
     }
 
     /// Inserts `key` with `value`: its slot's count and sum grow, or a free
