@@ -188,14 +188,3 @@ public enum IPCConversation {
         return kb_ipc_wait_child(pid, 10_000_000_000)
     }
 }
-
-extension Measurement {
-    /// The same measurement in TSC ticks (summary.csv carries both units).
-    func inTicks(_ clock: TSCClock) -> Measurement {
-        var ticks = self
-        ticks.unit = "ticks"
-        ticks.statistics = statistics.scaled(by: clock.ticksPerNs)
-        ticks.trials = trials.map { $0 * clock.ticksPerNs }
-        return ticks
-    }
-}

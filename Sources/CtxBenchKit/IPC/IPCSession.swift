@@ -51,6 +51,7 @@ public enum IPCSession {
     public static func run(_ configuration: IPCConfiguration, benchRun: BenchRun) throws -> [Measurement] {
         var measurements: [Measurement] = []
         do {
+            measurements += try floors(configuration, benchRun: benchRun)
             for pairing in configuration.pairings where !StopRequest.isRequested {
                 let result = try IPCConversation.measure(pairing, sizes: configuration.sizes, runner: configuration.runner,
                                                          scheduling: benchRun.teamScheduling,
@@ -64,12 +65,53 @@ public enum IPCSession {
             if configuration.referenceLoops > 0 && !StopRequest.isRequested {
                 measurements += reference(configuration, benchRun: benchRun)
             }
+            measurements += targets(measurements)
         } catch {
             try benchRun.finish(measurements: measurements, complete: false)
             throw error
         }
         try benchRun.finish(measurements: measurements, complete: !StopRequest.isRequested)
         return measurements
+    }
+
+    /// This run's floors (timer read, CAS, system call, and the core-to-core
+    /// CAS round trip of the cross-CPU pair), on the initiator's CPU, as
+    /// `benchmark=floor` rows: the figures to read the round trips against.
+    static func floors(_ configuration: IPCConfiguration, benchRun: BenchRun) throws -> [Measurement] {
+        var runner = configuration.runner
+        runner.iterations = 10_000
+        runner.warmupBatches = 2
+        let partner = configuration.crossCPU ? configuration.peerCPU : nil
+        let result = try FloorsSession.measure(cpu: configuration.cpu, partnerCPU: partner, runner: runner,
+                                               scheduling: benchRun.teamScheduling)
+        return result.measurements.flatMap { [$0, $0.inTicks(benchRun.clock)] }
+    }
+
+    /// The targets as ratio rows: the same-CPU pipe round trip (0
+    /// bytes: 4 on the wire, as perf's) over `perf bench sched pipe` on that
+    /// CPU (target <= 1), and the cross-CPU spin mailbox (0 bytes) over the
+    /// core-to-core CAS round trip of the same pair (target <= 1.5).
+    static func targets(_ measurements: [Measurement]) -> [Measurement] {
+        let ns = measurements.filter { $0.unit == "ns" }
+        var rows: [Measurement] = []
+        for ours in ns where ours.benchmark == "ipc" && ours.variant == "kbench" && ours.param.hasSuffix(";bytes=0") {
+            let fields = ours.param.split(separator: ";")
+            guard fields.count == 5, let cpu = fields[2].split(separator: "=").last, let peer = fields[3].split(separator: "=").last else { continue }
+            let spaces = fields[1]
+            if fields[0] == "mechanism=pipe", cpu == peer,
+               let perf = ns.first(where: { $0.variant == "reference" && $0.param == ours.param }),
+               let row = Measurement.ratio(ours, over: perf, benchmark: "ipc", param: "pipe_over_perf;\(spaces);cpu=\(cpu);peer=\(peer);bytes=0",
+                                           metric: "round_trip_over_reference") {
+                rows.append(row)
+            }
+            if fields[0] == "mechanism=spin", cpu != peer,
+               let c2c = ns.first(where: { $0.benchmark == "floor" && $0.variant == "cas_round_trip_cpu\(cpu)_cpu\(peer)" }),
+               let row = Measurement.ratio(ours, over: c2c, benchmark: "ipc", param: "spin_over_c2c;\(spaces);cpu=\(cpu);peer=\(peer);bytes=0",
+                                           metric: "round_trip_over_c2c") {
+                rows.append(row)
+            }
+        }
+        return rows
     }
 
     /// `perf bench sched pipe` for each address-space mode and placement

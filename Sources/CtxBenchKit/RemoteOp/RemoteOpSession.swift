@@ -188,11 +188,10 @@ public enum RemoteOpSession {
             guard case .message = message.mode, let m = message.measurement else { continue }
             for lock in results {
                 guard case .lock = lock.mode, let l = lock.measurement else { continue }
-                let trials = zip(m.trials, l.trials).compactMap { $1 > 0 ? $0 / $1 : nil }
-                guard let statistics = SampleStatistics(trials) else { continue }
-                rows.append(Measurement(benchmark: "remote_op", variant: "ratio", threads: 2,
-                                        param: "message=\(message.mode);lock=\(lock.mode)", metric: "message_over_lock",
-                                        unit: "ratio", lowerIsBetter: true, statistics: statistics, trials: trials))
+                if let row = Measurement.ratio(m, over: l, benchmark: "remote_op",
+                                               param: "message=\(message.mode);lock=\(lock.mode)", metric: "message_over_lock") {
+                    rows.append(row)
+                }
             }
         }
         return rows
