@@ -32,7 +32,7 @@ struct RemoteOpCommand: ParsableCommand {
     var trials = 11
 
     @Option(help: "Insertions per trial.")
-    var iterations = 10_000
+    var iterations = 2_000
 
     @OptionGroup var runOptions: RunOptions
 

@@ -61,9 +61,10 @@ public struct RemoteMailbox: @unchecked Sendable {
 
     /// Request `number` (1, 2, ...): insert `key`/`value` into the owner's
     /// table; returns when the owner has done it, or false when `stop` was
-    /// raised while waiting.
+    /// raised while waiting. `wake` is this mailbox's, passed as a constant
+    /// by the caller so that the switches below fold away.
     @inline(__always)
-    func request(_ number: UInt32, key: UInt32, value: UInt64, stop: UnsafeMutablePointer<Atomic<Bool>>) -> Bool {
+    func request(_ number: UInt32, key: UInt32, value: UInt64, wake: RemoteWake, stop: UnsafeMutablePointer<Atomic<Bool>>) -> Bool {
         self.key.pointee.store(key, ordering: .relaxed)
         self.value.pointee.store(value, ordering: .relaxed)
         // Releasing: the parameters are visible to the owner that sees the flag.
@@ -74,11 +75,11 @@ public struct RemoteMailbox: @unchecked Sendable {
         case .eventfd: signal(requestFD)
         case .hybrid: if before & Self.sleeping != 0 { flags.pointee.wake(1) }
         }
-        return waitForAck(number, stop: stop)
+        return waitForAck(number, wake: wake, stop: stop)
     }
 
     @inline(__always)
-    func waitForAck(_ number: UInt32, stop: UnsafeMutablePointer<Atomic<Bool>>) -> Bool {
+    func waitForAck(_ number: UInt32, wake: RemoteWake, stop: UnsafeMutablePointer<Atomic<Bool>>) -> Bool {
         while true {
             // Acquiring: pairs with the owner's releasing store of the ack,
             // so its insertion happened before we send the next request.

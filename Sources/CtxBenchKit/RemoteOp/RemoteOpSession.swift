@@ -71,16 +71,28 @@ public enum RemoteOpSession {
         let table = RemoteTable()
         let stop = CacheLineBox(Atomic<Bool>(false))
         let mailbox: RemoteMailbox? = if case .message(let wake) = mode { try RemoteMailbox(wake: wake) } else { nil }
+        let remoteLock: RemoteLock? = switch mode {
+        case .lock("ticket"): .ticket(TicketLock())
+        case .lock("mcs"): .mcs(MCSLock(), QueueNode.allocate())
+        case .lock: .spin(SpinLock())
+        case .message: nil
+        }
         var abandoned = false
         defer {
-            if !abandoned { table.deallocate(); stop.deallocate(); mailbox?.deallocate() }
+            if !abandoned {
+                table.deallocate(); stop.deallocate(); mailbox?.deallocate()
+                switch remoteLock {
+                case .spin(let lock): lock.deallocate()
+                case .ticket(let lock): lock.deallocate()
+                case .mcs(let lock, let node): lock.deallocate(); node.deallocate()
+                case nil: break
+                }
+            }
         }
         let team = ThreadTeam(cpus: [cpu, ownerCPU], scheduling: scheduling) { _, _ in Outcome() }
         switch mode {
-        case .lock("spin"): try launch(team, lock: SpinLock(), table: table, stop: stop, runner: runner)
-        case .lock("ticket"): try launch(team, lock: TicketLock(), table: table, stop: stop, runner: runner)
-        case .lock("mcs"): try launch(team, lock: MCSLock(), table: table, stop: stop, runner: runner)
-        case .lock(let name): preconditionFailure("remote-op: no lock \(name)")
+        case .lock:
+            try launch(team, lock: remoteLock!, table: table, stop: stop, runner: runner)
         case .message:
             let mailbox = mailbox!
             try team.launch(body: { member, outcome in
@@ -116,22 +128,26 @@ public enum RemoteOpSession {
     /// using its table, a lookup under the lock every 64 pauses, so the
     /// table's lines travel between the CPUs as a run queue's do when its
     /// CPU schedules from it.
-    private static func launch<L: KernelLock>(_ team: ThreadTeam<Outcome>, lock: L, table: RemoteTable,
-                                              stop: CacheLineBox<Atomic<Bool>>, runner: TrialRunner) throws {
+    private static func launch(_ team: ThreadTeam<Outcome>, lock: RemoteLock, table: RemoteTable,
+                               stop: CacheLineBox<Atomic<Bool>>, runner: TrialRunner) throws {
         try team.launch(body: { member, outcome in
-            let node = L.Node.allocate()
-            defer { node.deallocate() }
             if member.index == 1 {
-                ownerWork(lock: lock, node: node, table: table, stop: stop.pointer)
+                switch lock {
+                case .spin(let lock): ownerWork(lock: lock, node: NoNode(), table: table, stop: stop.pointer)
+                case .ticket(let lock): ownerWork(lock: lock, node: NoNode(), table: table, stop: stop.pointer)
+                case .mcs(let lock, _):
+                    // The owner's own queue node; the requester's is in `lock`.
+                    let node = QueueNode.allocate()
+                    ownerWork(lock: lock, node: node, table: table, stop: stop.pointer)
+                    node.deallocate()
+                }
                 return
             }
-            var insert = LockedInsert(lock: lock, node: node, table: table)
+            var insert = LockedInsert(lock: lock, table: table)
             outcome.measurement = runner.measure(&insert, threads: 2, param: "cpu=\(team.cpus[0]);owner=\(team.cpus[1])")
             outcome.operations = insert.operations
             outcome.done.store(true, ordering: .releasing)
         })
-        // The lock outlives the team's threads only until the caller joins them.
-        _ = lock
     }
 
     private static func ownerWork<L: KernelLock>(lock: L, node: L.Node, table: RemoteTable,
