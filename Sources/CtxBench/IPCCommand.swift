@@ -94,8 +94,9 @@ struct IPCCommand: ParsableCommand {
         configuration.stallSeconds = stallSeconds
         do {
             let measurements = try IPCSession.run(configuration, benchRun: benchRun)
-            for m in measurements where m.unit == "ns" {
-                print("\(m.variant) \(m.param): \(CSVFormat.number((m.statistics.p50 * 10).rounded() / 10)) ns")
+            for m in measurements where m.unit != "ticks" {
+                let scale = m.unit == "ratio" ? 1000.0 : 10.0
+                print("\(m.variant) \(m.param): \(CSVFormat.number((m.statistics.p50 * scale).rounded() / scale)) \(m.unit)")
             }
         } catch let interruption as IPCInterruption {
             print(benchRun.directory.path)
