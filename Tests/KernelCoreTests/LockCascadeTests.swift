@@ -1,0 +1,92 @@
+// Lock cascades: operations over sets of parts stay exclusive per part while
+// the granularity switches at random between coarse and fine.
+
+import CPlatform
+import Platform
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import KernelTestSupport
+@testable import KernelCore
+
+extension KernelCoreSuite {
+    @Suite("Lock cascades", .serialized)
+    struct LockCascadeTests {
+        @Test("a switch takes both levels for one full epoch, then one")
+        func switchSteps() {
+            let ring = EpochRing(vcores: 2)
+            defer { ring.deallocate() }
+            let cascade = LockCascade(coarse: SpinLock(), parts: 4, fine: { SpinLock() }, ring: ring)
+            defer { cascade.deallocate() }
+            var hold = cascade.enter(NoNode(), vcore: 0)
+            #expect(hold.coarse && !hold.fine && cascade.coarseLock.isLocked)
+            cascade.exit(NoNode(), vcore: 0, hold: hold)
+            #expect(cascade.switchToFine())
+            #expect(!cascade.switchToCoarse(), "a switch is under way")
+            hold = cascade.enter(NoNode(), vcore: 1)
+            #expect(hold.coarse && hold.fine, "both levels during the switch")
+            cascade.lockPart(2, NoNode(), vcore: 1, hold: hold)
+            #expect(cascade.fineLocks[2].isLocked)
+            cascade.unlockPart(2, NoNode(), vcore: 1, hold: hold)
+            cascade.exit(NoNode(), vcore: 1, hold: hold)
+            for _ in 0..<2 { ring.quiescent(0); ring.quiescent(1) }
+            #expect(cascade.settle() == .fine)
+            hold = cascade.enter(NoNode(), vcore: 0)
+            #expect(!hold.coarse && hold.fine && !cascade.coarseLock.isLocked)
+            cascade.exit(NoNode(), vcore: 0, hold: hold)
+        }
+
+        @Test("each part exclusive through random switches of granularity", arguments: [2, 3])
+        func randomSwitches(vcores: Int) throws {
+            let parts = 8
+            let ring = EpochRing(vcores: vcores)
+            let cascade = LockCascade(coarse: MCSLock(), parts: parts, fine: { SpinLock() }, ring: ring)
+            defer { cascade.deallocate(); ring.deallocate() }
+            let states = CacheLineArray(count: parts) { _ in CriticalState() }
+            defer { states.deallocate() }
+            let updates = Counters(vcores), switches = Counters(vcores), done = Counters(1), stop = Counters(1)
+            let iterations = 10_000
+            var threads: [PinnedThread] = []
+            for vcore in 0..<vcores {
+                let id = VcoreID(vcore)
+                threads.append(try PinnedThread.start(cpu: Int(testCPUs[vcore % testCPUs.count])) {
+                    let node = QueueNode.allocate()
+                    defer { node.deallocate() }
+                    var dice = TransitionDice(seed: 0xC0FFEE &* UInt64(vcore + 1))
+                    for _ in 0..<iterations where stop[0] == 0 {
+                        if dice.oneIn(32) {
+                            let switched = dice.next() & 1 == 0 ? cascade.switchToFine() : cascade.switchToCoarse()
+                            if switched { switches.increment(vcore) }
+                        }
+                        // One operation: a run of 1-3 consecutive parts, as an unmap of a range.
+                        let first = Int(dice.next() % UInt64(parts))
+                        let length = 1 + Int(dice.next() % 3)
+                        let hold = cascade.enter(node, vcore: id)
+                        for part in first..<min(parts, first + length) {
+                            cascade.lockPart(part, NoNode(), vcore: id, hold: hold)
+                            criticalSection(states.pointer(at: part), vcore: id)
+                            cascade.unlockPart(part, NoNode(), vcore: id, hold: hold)
+                            updates.increment(vcore)
+                        }
+                        cascade.exit(node, vcore: id, hold: hold)
+                        ring.quiescent(id)
+                        if vcores > testCPUs.count { sched_yield() }
+                    }
+                    done.increment(0)
+                    while done[0] < UInt64(vcores) && stop[0] == 0 { ring.quiescent(id); sched_yield() }
+                })
+            }
+            let finished = waitUntil(timeout: .seconds(40)) { done[0] == UInt64(vcores) }
+            stop.increment(0)
+            for thread in threads { thread.join() }
+            #expect(finished, "vcores did not finish in 40 s")
+            let violations = (0..<parts).reduce(0) { $0 + states[$1].violations }
+            let counted = (0..<parts).reduce(0) { $0 + states[$1].counter }
+            #expect(violations == 0, "two vcores inside one part at once")
+            #expect(UInt64(counted) == updates.total, "lost updates: \(counted) of \(updates.total)")
+            #expect(switches.total > 10, "only \(switches.total) switches: the test tested little")
+        }
+    }
+}
