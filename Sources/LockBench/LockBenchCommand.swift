@@ -21,6 +21,7 @@ struct LockBenchCommand: ParsableCommand {
         subcommands: [
             RunCommand.self,
             UncontendedCommand.self,
+            DynamicCommand.self,
         ],
         defaultSubcommand: RunCommand.self)
 }

@@ -1,0 +1,70 @@
+// lockbench dynamic: Uhlig's adaptive mechanisms measured in one run.
+
+import BenchKit
+import RunFormat
+import Platform
+
+/// The parts of `lockbench dynamic`.
+public enum DynamicPart: String, CaseIterable, Sendable {
+    /// One CPU: no lock, disabled and enabled dynamic locks, plain spin and MCS.
+    case overhead
+    /// Transition latency against vcores and quiescent interval, exclusion under random transitions.
+    case transition
+    /// Coarse against fine locks over 1-1024 map nodes, and the cascade switching at run time.
+    case granularity
+    /// Event-logging configurations (a)-(f) on one CPU and over CPU counts.
+    case eventlog
+}
+
+/// What one `lockbench dynamic` run measures (plain values; the command parses them).
+public struct DynamicSettings: Sendable {
+    public var parts: [DynamicPart]
+    public var cpus: [Int]
+    public var vcoreCounts: [Int]
+    public var quiescentEvery: [Int]
+    public var nodeCounts: [Int]
+    public var transitionSeconds: Double
+
+    public init(parts: [DynamicPart], cpus: [Int], vcoreCounts: [Int], quiescentEvery: [Int], nodeCounts: [Int],
+                transitionSeconds: Double) {
+        self.parts = parts
+        self.cpus = cpus
+        self.vcoreCounts = vcoreCounts
+        self.quiescentEvery = quiescentEvery
+        self.nodeCounts = nodeCounts
+        self.transitionSeconds = transitionSeconds
+    }
+}
+
+public enum DynamicSession {
+    /// Runs the chosen parts; the single-CPU parts on the calling thread,
+    /// which the caller has pinned to `settings.cpus[0]`.
+    public static func run(_ settings: DynamicSettings, runner: TrialRunner,
+                           scheduling: TeamScheduling) throws -> [Measurement] {
+        var rows: [Measurement] = []
+        for part in settings.parts where !StopRequest.isRequested {
+            switch part {
+            case .overhead:
+                rows += DynamicOverhead.measure(runner: runner)
+            case .eventlog:
+                rows += EventLogOverhead.measure(runner: runner)
+                rows += try EventLogOverhead.scaling(cpus: settings.cpus, runner: runner, scheduling: scheduling)
+            case .transition:
+                rows += try DynamicTransitions.measure(cpus: settings.cpus, vcoreCounts: settings.vcoreCounts,
+                                                       quiescentEvery: settings.quiescentEvery,
+                                                       seconds: settings.transitionSeconds, clock: runner.clock,
+                                                       scheduling: scheduling)
+            case .granularity:
+                rows += try DynamicGranularity.measure(cpus: settings.cpus, nodeCounts: settings.nodeCounts,
+                                                       trials: runner.trials, runner: runner, scheduling: scheduling)
+            }
+        }
+        return rows
+    }
+}
+
+extension DynamicSession {
+    /// A row of the run's summary (RunFormat's `Measurement`), named here so
+    /// the executable needs no RunFormat import.
+    public typealias Row = Measurement
+}

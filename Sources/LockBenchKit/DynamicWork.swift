@@ -1,0 +1,122 @@
+// The critical section the dynamic-lock and event-logging benchmarks protect,
+// the batches they time, and same-run ratios between variants.
+
+import BenchKit
+import RunFormat
+import CPlatform
+import KernelCore
+import Platform
+
+/// An IPC-sized critical section standing in for the kernel path until
+/// ctxbench's IPC lands: a short message (8 words) copied from a sender's
+/// buffer into a receiver's and a sequence number bumped. The lock's share
+/// of this section is what Uhlig's 16-64% of IPC measures.
+@frozen
+public struct MessageBuffers: BitwiseCopyable, @unchecked Sendable {
+    public static let words = 8
+    @usableFromInline let sender: UnsafeMutablePointer<UInt64>
+    @usableFromInline let receiver: UnsafeMutablePointer<UInt64>
+
+    public init() {
+        sender = CacheLine.allocate(lines: 2).bindMemory(to: UInt64.self, capacity: 16)
+        receiver = CacheLine.allocate(lines: 2).bindMemory(to: UInt64.self, capacity: 16)
+        sender.initialize(repeating: 0, count: 16)
+        receiver.initialize(repeating: 0, count: 16)
+    }
+
+    /// One transfer; `tag` makes every message differ, so nothing is hoisted.
+    @inlinable
+    @inline(__always)
+    public func transfer(tag: UInt64) {
+        sender[0] = tag
+        for index in 0..<Self.words { receiver[index] = sender[index] }
+        receiver[Self.words] &+= 1
+    }
+
+    /// Messages delivered so far (so a batch's work is observable).
+    public var delivered: UInt64 { receiver[Self.words] }
+
+    public func deallocate() {
+        CacheLine.free(UnsafeMutableRawPointer(sender))
+        CacheLine.free(UnsafeMutableRawPointer(receiver))
+    }
+}
+
+/// `iterations` transfers, no lock: the baseline, and Uhlig's (a).
+@inline(never)
+func dynamicNoLockBatch(_ work: MessageBuffers, iterations: Int) -> UInt64 {
+    let start = kb_rdtsc_begin()
+    for index in 0..<iterations { work.transfer(tag: UInt64(truncatingIfNeeded: index)) }
+    return kb_rdtsc_end() &- start
+}
+
+/// `iterations` transfers, each under a plain KernelCore lock.
+@inline(never)
+func dynamicPlainLockBatch<L: KernelLock>(_ lock: L, node: L.Node, work: MessageBuffers, iterations: Int) -> UInt64 {
+    let start = kb_rdtsc_begin()
+    for index in 0..<iterations {
+        lock.lock(node, vcore: 0)
+        work.transfer(tag: UInt64(truncatingIfNeeded: index))
+        lock.unlock(node, vcore: 0)
+    }
+    return kb_rdtsc_end() &- start
+}
+
+/// `iterations` transfers, each under a dynamic lock (disabled or enabled).
+@inline(never)
+func dynamicLockBatch<L: KernelLock>(_ lock: DynamicLock<L>, node: L.Node, work: MessageBuffers,
+                                     iterations: Int) -> UInt64 {
+    let start = kb_rdtsc_begin()
+    for index in 0..<iterations {
+        let held = lock.lock(node, vcore: 0)
+        work.transfer(tag: UInt64(truncatingIfNeeded: index))
+        lock.unlock(node, vcore: 0, held: held)
+    }
+    return kb_rdtsc_end() &- start
+}
+
+/// The disabled fast path alone, for `scripts/check-hot-paths`: its code up
+/// to the first branch must be one load and one test for zero.
+@inline(never)
+public func dynamicDisabledFastPathProbe(_ lock: DynamicLock<SpinLock>) -> Bool {
+    lock.lock(NoNode(), vcore: 0)
+}
+
+/// Runs `batches` in rounds, one trial of each per round (a, b, c, a, b,
+/// c, ...), so that the drift of a busy VM hits every variant alike and
+/// trial i of one variant can be divided by trial i of another.
+enum InterleavedTrials {
+    static func run(_ batches: inout [TimedBatch], runner: TrialRunner, param: String) -> [Measurement] {
+        var one = runner
+        one.trials = 1
+        one.warmupBatches = 0
+        for index in batches.indices {
+            for _ in 0..<runner.warmupBatches { _ = batches[index].runBatch(iterations: runner.iterations) }
+        }
+        var trials = Array(repeating: [Double](), count: batches.count)
+        for _ in 0..<runner.trials where !StopRequest.isRequested {
+            for index in batches.indices {
+                trials[index] += one.measure(&batches[index], param: param)?.trials ?? []
+            }
+        }
+        return batches.indices.compactMap { index in
+            guard let statistics = SampleStatistics(trials[index]) else { return nil }
+            return Measurement(benchmark: batches[index].benchmark, variant: batches[index].variant, threads: 1,
+                               param: param, metric: batches[index].metric, unit: "ns", lowerIsBetter: true,
+                               statistics: statistics, trials: trials[index])
+        }
+    }
+
+    /// `row` divided trial by trial by `base` (same run, paired trials): a ratio row.
+    static func ratio(_ row: Measurement, to base: Measurement, name: String) -> Measurement? {
+        let pairs = min(row.trials.count, base.trials.count)
+        let ratios = (0..<pairs).compactMap { base.trials[$0] > 0 ? row.trials[$0] / base.trials[$0] : nil }
+        guard let statistics = SampleStatistics(ratios) else { return nil }
+        var result = row
+        result.metric = "ratio_to_\(name)"
+        result.unit = "ratio"
+        result.statistics = statistics
+        result.trials = ratios
+        return result
+    }
+}
