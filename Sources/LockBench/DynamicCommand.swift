@@ -45,6 +45,10 @@ struct DynamicCommand: ParsableCommand {
     @Option(name: .customLong("transition-seconds"), help: "Seconds per transition configuration (0.01-60).")
     var transitionSeconds = 0.3
 
+    @Option(name: .customLong("message-words"),
+            help: "8-byte words of the message the overhead and event-logging sections copy (1-4096; 32 = 256 bytes, Uhlig's largest IPC).")
+    var messageWords = MessageBuffers.defaultWords
+
     @OptionGroup var trialOptions: TrialOptions
 
     @OptionGroup var runOptions: RunOptions
@@ -54,6 +58,9 @@ struct DynamicCommand: ParsableCommand {
         _ = try partList()
         guard transitionSeconds.isFinite, (0.01...60).contains(transitionSeconds) else {
             throw ValidationError("--transition-seconds must be from 0.01 to 60, not \(transitionSeconds)")
+        }
+        guard (1...MessageBuffers.maximumWords).contains(messageWords) else {
+            throw ValidationError("--message-words must be from 1 to \(MessageBuffers.maximumWords), not \(messageWords)")
         }
         if let big = vcores.counts.first(where: { $0 > 64 }) {
             throw ValidationError("--vcores: \(big) is more than 64 vcores")
@@ -82,12 +89,13 @@ struct DynamicCommand: ParsableCommand {
         let runCPUs = set.cpus
         let settings = DynamicSettings(parts: try partList(), cpus: runCPUs, vcoreCounts: vcores.counts,
                                        quiescentEvery: quiescentEvery.counts, nodeCounts: nodes.counts,
-                                       transitionSeconds: transitionSeconds)
+                                       transitionSeconds: transitionSeconds, messageWords: messageWords)
         let benchRun = try BenchRun(tool: "lockbench", options: runOptions, cpus: set,
                                     parameters: trialOptions.parameters.merging([
                                         "mode": "dynamic", "parts": .string(settings.parts.map(\.rawValue).joined(separator: ",")),
                                         "vcores": .string(vcores.description), "quiescent_every": .string(quiescentEvery.description),
                                         "nodes": .string(nodes.description), "transition_seconds": .double(transitionSeconds),
+                                        "message_words": .int(Int64(messageWords)),
                                     ]) { $1 })
         if vcores.counts.contains(where: { $0 > runCPUs.count }) {
             benchRun.warn("more vcores than CPUs: vcores share CPUs under SCHED_OTHER, so a token pass may wait for a time slice")

@@ -10,8 +10,8 @@ import KernelCore
 /// same-run ratios: dynamic-disabled to none, dynamic-X to X, and X to none
 /// (the lock's share of the section, Uhlig's 16-64% of IPC).
 public enum DynamicOverhead {
-    public static func measure(runner: TrialRunner) -> [Measurement] {
-        let work = MessageBuffers()
+    public static func measure(runner: TrialRunner, messageWords: Int) -> [Measurement] {
+        let work = MessageBuffers(words: messageWords)
         let ring = EpochRing(vcores: 1)
         let disabled = DynamicLock(base: SpinLock(), ring: ring, home: 0, state: .disabled)
         let dynamicSpin = DynamicLock(base: SpinLock(), ring: ring, home: 0, state: .enabled)
@@ -34,7 +34,7 @@ public enum DynamicOverhead {
             batch("dynamic-mcs") { dynamicLockBatch(dynamicMCS, node: dynamicNode, work: work, iterations: $0) },
             batch("mcs") { dynamicPlainLockBatch(mcs, node: node, work: work, iterations: $0) },
         ]
-        let rows = InterleavedTrials.run(&batches, runner: runner, param: "section=message\(MessageBuffers.words)w")
+        let rows = InterleavedTrials.run(&batches, runner: runner, param: "message_words=\(messageWords)")
         func row(_ variant: String) -> Measurement? { rows.first { $0.variant == variant } }
         var ratios: [Measurement] = []
         for (variant, base) in [("dynamic-disabled", "none"), ("dynamic-spin", "spin"), ("dynamic-mcs", "mcs"),

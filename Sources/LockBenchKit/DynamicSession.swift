@@ -24,9 +24,12 @@ public struct DynamicSettings: Sendable {
     public var quiescentEvery: [Int]
     public var nodeCounts: [Int]
     public var transitionSeconds: Double
+    /// Words of the message the overhead and event-logging sections copy.
+    public var messageWords: Int
 
     public init(parts: [DynamicPart], cpus: [Int], vcoreCounts: [Int], quiescentEvery: [Int], nodeCounts: [Int],
-                transitionSeconds: Double) {
+                transitionSeconds: Double, messageWords: Int = MessageBuffers.defaultWords) {
+        self.messageWords = messageWords
         self.parts = parts
         self.cpus = cpus
         self.vcoreCounts = vcoreCounts
@@ -45,10 +48,11 @@ public enum DynamicSession {
         for part in settings.parts where !StopRequest.isRequested {
             switch part {
             case .overhead:
-                rows += DynamicOverhead.measure(runner: runner)
+                rows += DynamicOverhead.measure(runner: runner, messageWords: settings.messageWords)
             case .eventlog:
-                rows += EventLogOverhead.measure(runner: runner)
-                rows += try EventLogOverhead.scaling(cpus: settings.cpus, runner: runner, scheduling: scheduling)
+                rows += EventLogOverhead.measure(runner: runner, messageWords: settings.messageWords)
+                rows += try EventLogOverhead.scaling(cpus: settings.cpus, runner: runner, messageWords: settings.messageWords,
+                                                     scheduling: scheduling)
             case .transition:
                 rows += try DynamicTransitions.measure(cpus: settings.cpus, vcoreCounts: settings.vcoreCounts,
                                                        quiescentEvery: settings.quiescentEvery,

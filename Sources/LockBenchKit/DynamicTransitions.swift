@@ -162,7 +162,10 @@ public enum DynamicTransitions {
                                       quiescentEvery: every, random: random,
                                       endTick: kb_rdtsc() &+ clock.ticks(nanoseconds: (seconds + 0.05) * 1e9))
         let members = (0..<vcores).map { cpus[$0 % cpus.count] }
-        let team = ThreadTeam(cpus: members, scheduling: scheduling) { _, _ in TransitionSlots() }
+        // More vcores than CPUs stay SCHED_OTHER: a FIFO vcore spinning for the
+        // lock would never let a same-CPU holder (or the token) run.
+        let policy = vcores > cpus.count ? TeamScheduling.inherit : scheduling
+        let team = ThreadTeam(cpus: members, scheduling: policy) { _, _ in TransitionSlots() }
         try team.launch(body: { member, slots in
             dynamicTransitionLoop(lock, node: NoNode(), vcore: VcoreID(member.index), shared: shared,
                                   slots: slots, member: member)

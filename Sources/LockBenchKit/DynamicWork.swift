@@ -8,20 +8,27 @@ import KernelCore
 import Platform
 
 /// An IPC-sized critical section standing in for the kernel path until
-/// ctxbench's IPC lands: a short message (8 words) copied from a sender's
-/// buffer into a receiver's and a sequence number bumped. The lock's share
-/// of this section is what Uhlig's 16-64% of IPC measures.
+/// ctxbench's IPC lands: a message of `words` 8-byte words (default 32, the
+/// 256 bytes of Uhlig's largest IPC) copied from a sender's buffer into a
+/// receiver's and a sequence number bumped. The lock's share of this section
+/// is what Uhlig's 16-64% of IPC measures; a shorter section makes any lock
+/// (and any disabled lock's test) a bigger share.
 @frozen
 public struct MessageBuffers: BitwiseCopyable, @unchecked Sendable {
-    public static let words = 8
+    public static let defaultWords = 32
+    public static let maximumWords = 4096
     @usableFromInline let sender: UnsafeMutablePointer<UInt64>
     @usableFromInline let receiver: UnsafeMutablePointer<UInt64>
+    public let words: Int
 
-    public init() {
-        sender = CacheLine.allocate(lines: 2).bindMemory(to: UInt64.self, capacity: 16)
-        receiver = CacheLine.allocate(lines: 2).bindMemory(to: UInt64.self, capacity: 16)
-        sender.initialize(repeating: 0, count: 16)
-        receiver.initialize(repeating: 0, count: 16)
+    public init(words: Int = MessageBuffers.defaultWords) {
+        precondition((1...Self.maximumWords).contains(words), "MessageBuffers: 1-4096 words")
+        self.words = words
+        let lines = (words + 1) * 8 / CacheLine.size + 1
+        sender = CacheLine.allocate(lines: lines).bindMemory(to: UInt64.self, capacity: words + 1)
+        receiver = CacheLine.allocate(lines: lines).bindMemory(to: UInt64.self, capacity: words + 1)
+        sender.initialize(repeating: 0, count: words + 1)
+        receiver.initialize(repeating: 0, count: words + 1)
     }
 
     /// One transfer; `tag` makes every message differ, so nothing is hoisted.
@@ -29,12 +36,12 @@ public struct MessageBuffers: BitwiseCopyable, @unchecked Sendable {
     @inline(__always)
     public func transfer(tag: UInt64) {
         sender[0] = tag
-        for index in 0..<Self.words { receiver[index] = sender[index] }
-        receiver[Self.words] &+= 1
+        for index in 0..<words { receiver[index] = sender[index] }
+        receiver[words] &+= 1
     }
 
     /// Messages delivered so far (so a batch's work is observable).
-    public var delivered: UInt64 { receiver[Self.words] }
+    public var delivered: UInt64 { receiver[words] }
 
     public func deallocate() {
         CacheLine.free(UnsafeMutableRawPointer(sender))

@@ -93,8 +93,8 @@ struct EventLogSetup {
 public enum EventLogOverhead {
     /// `eventlog_overhead` rows on the calling (pinned) thread: one per
     /// configuration (metric `op`, ns), then each as a ratio to (a).
-    public static func measure(runner: TrialRunner) -> [Measurement] {
-        let work = MessageBuffers()
+    public static func measure(runner: TrialRunner, messageWords: Int) -> [Measurement] {
+        let work = MessageBuffers(words: messageWords)
         let setups = EventLogConfiguration.allCases.map { EventLogSetup($0, cpuSlots: 1) }
         defer { setups.forEach { $0.deallocate() }; work.deallocate() }
         var batches = setups.map { setup in
@@ -102,7 +102,7 @@ public enum EventLogOverhead {
                 setup.batch(cpu: 0, work: work, iterations: $0)
             }
         }
-        let rows = InterleavedTrials.run(&batches, runner: runner, param: "log_bytes=128")
+        let rows = InterleavedTrials.run(&batches, runner: runner, param: "log_bytes=128 message_words=\(messageWords)")
         guard let base = rows.first(where: { $0.variant == "a" }) else { return rows }
         return rows + rows.compactMap { InterleavedTrials.ratio($0, to: base, name: "a") }
     }
@@ -111,7 +111,7 @@ public enum EventLogOverhead {
     /// once (a ThreadTeam, each member its own CPU slot and buffers), the
     /// mean per-operation cost over members per trial, and its ratio to (a)
     /// at the same CPU count.
-    public static func scaling(cpus: [Int], runner: TrialRunner, scheduling: TeamScheduling) throws -> [Measurement] {
+    public static func scaling(cpus: [Int], runner: TrialRunner, messageWords: Int, scheduling: TeamScheduling) throws -> [Measurement] {
         var rows: [Measurement] = []
         for count in 1...cpus.count where !StopRequest.isRequested {
             var base: Measurement?
@@ -119,12 +119,12 @@ public enum EventLogOverhead {
                 let setup = EventLogSetup(configuration, cpuSlots: count)
                 defer { setup.deallocate() }
                 let perMember = try TeamTrials.run(cpus: Array(cpus.prefix(count)), runner: runner,
-                                                   scheduling: scheduling) { member, work, iterations in
+                                                   messageWords: messageWords, scheduling: scheduling) { member, work, iterations in
                     setup.batch(cpu: member, work: work, iterations: iterations)
                 }
                 guard let statistics = SampleStatistics(perMember) else { continue }
                 let row = Measurement(benchmark: "eventlog_scaling", variant: configuration.rawValue, threads: count,
-                                      param: "log_bytes=128", metric: "op", unit: "ns", lowerIsBetter: true,
+                                      param: "log_bytes=128 message_words=\(messageWords)", metric: "op", unit: "ns", lowerIsBetter: true,
                                       statistics: statistics, trials: perMember)
                 rows.append(row)
                 if configuration == .a { base = row }
@@ -139,11 +139,11 @@ public enum EventLogOverhead {
 /// on its own CPU, starting together; the result is, per trial, the mean
 /// ns per operation over members.
 enum TeamTrials {
-    static func run(cpus: [Int], runner: TrialRunner, scheduling: TeamScheduling,
+    static func run(cpus: [Int], runner: TrialRunner, messageWords: Int, scheduling: TeamScheduling,
                     batch: @escaping @Sendable (_ member: Int, MessageBuffers, _ iterations: Int) -> UInt64) throws -> [Double] {
         let trials = runner.trials, iterations = runner.iterations, warmup = runner.warmupBatches
         let team = ThreadTeam(cpus: cpus, scheduling: scheduling) { _, _ in
-            TrialSlots(trials: trials)
+            TrialSlots(trials: trials, messageWords: messageWords)
         }
         try team.launch(body: { member, slots in
             for _ in 0..<warmup { _ = batch(member.index, slots.work, iterations) }
@@ -170,10 +170,10 @@ enum TeamTrials {
 struct TrialSlots: @unchecked Sendable {
     let ticks: UnsafeMutablePointer<UInt64>
     let work: MessageBuffers
-    init(trials: Int) {
+    init(trials: Int, messageWords: Int) {
         ticks = .allocate(capacity: trials)
         ticks.initialize(repeating: 0, count: trials)
-        work = MessageBuffers()
+        work = MessageBuffers(words: messageWords)
     }
     func deallocate() { ticks.deallocate(); work.deallocate() }
 }
