@@ -17,7 +17,7 @@ struct DynamicCommand: ParsableCommand {
         discussion: """
             Parts: overhead (one CPU: no lock, disabled/enabled dynamic lock, spin, MCS; same-run ratios),
             transition (latency of demotion/promotion vs vcores and quiescent interval; mutual exclusion
-            under random transitions: any violation fails the run, exit 70), granularity (coarse vs fine
+            under random transitions: any violation fails the run, exit 1 as in `lockbench run`), granularity (coarse vs fine
             over 1-1024 map nodes on one and every CPU, then a cascade switching at run time),
             eventlog (configurations a-f of Uhlig's Figs 6.7/6.8 as ratios to a, and over CPU counts).
             """)
@@ -109,7 +109,7 @@ struct DynamicCommand: ParsableCommand {
         } catch let error as DynamicExclusionError {
             try benchRun.finish(measurements: [error.row], complete: false)
             writeStderr("lockbench dynamic: \(error)\n")
-            throw ExitCode(70)
+            throw ExitCode(1)  // as `lockbench run`: mutual exclusion broken; 70 is a stall
         }
         for row in rows where row.unit == "ratio" || row.benchmark.hasSuffix("overhead") {
             print("\(row.benchmark) \(row.variant) \(row.metric): p50 \(String(format: "%.3f", row.statistics.p50))")
