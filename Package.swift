@@ -114,7 +114,8 @@ let package = Package(
                                                                 "BenchKit", "Platform", "CPlatform"]),
         // Reproducible randomness for the test targets that need it.
         .target(name: "SeededRandom", path: "Tests/SeededRandom"),
-        .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "RunFormat", "SeededRandom"]),
+        .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "RunFormat", "SeededRandom"],
+                    exclude: ["Recorded"]),
         .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "RunFormat", "BenchKit"]),
         .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "VcoreEmulation",
                                                               "RunFormat", "BenchKit", "CPlatform"]),

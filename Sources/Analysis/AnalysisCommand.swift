@@ -13,5 +13,7 @@ struct AnalysisCommand: ParsableCommand {
         subcommands: [
             SpectrumCommand.self,
             ReportCommand.self,
+            GateCommand.self,
+            ImportCommand.self,
         ])
 }

@@ -18,11 +18,18 @@ struct FloorsCommand: ParsableCommand {
     @Option(name: .customLong("partner-cpu"), help: ArgumentHelp("CPU of the round-trip partner (default: another allowed CPU; skipped if there is none).", valueName: "n"))
     var partnerCPU: Int?
 
+    /// The gate's test hook (scripts/gate-calibrate): hidden from help.
+    @Option(name: .customLong("inject-delay-ns"), help: ArgumentHelp("Test hook: add a calibrated delay of this many ns to every getppid call, to measure the gate's detection rate.", visibility: .hidden))
+    var injectDelayNs: Double = 0
+
     @OptionGroup var trialOptions: TrialOptions
 
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
+        guard injectDelayNs.isFinite, injectDelayNs >= 0, injectDelayNs <= 1e6 else {
+            throw ValidationError("--inject-delay-ns must be from 0 to 1000000, got \(injectDelayNs)")
+        }
         if let cpu { try Validate.cpus([cpu], option: "--cpu") }
         if let partnerCPU {
             try Validate.cpus([partnerCPU], option: "--partner-cpu")
@@ -34,10 +41,13 @@ struct FloorsCommand: ParsableCommand {
         let allowed = try Affinity.allowedCPUs()
         let cpu = self.cpu ?? QuietestCPU.pick(from: allowed) ?? 0
         let partner = partnerCPU ?? allowed.cpus.last(where: { $0 != cpu })
+        var parameters = trialOptions.parameters.merging(["benchmark": "floors"]) { $1 }
+        if injectDelayNs > 0 { parameters["inject_delay_ns"] = .double(injectDelayNs) }
         let benchRun = try BenchRun(tool: "ctxbench", options: runOptions, cpus: CPUSet([cpu] + (partner.map { [$0] } ?? [])),
-                                    parameters: trialOptions.parameters.merging(["benchmark": "floors"]) { $1 })
+                                    parameters: parameters)
         let runner = trialOptions.runner(clock: benchRun.clock, overheadTicks: benchRun.timerOverhead.minTicks)
-        let measurements = try FloorsSession.run(cpu: cpu, partnerCPU: partner, runner: runner, benchRun: benchRun)
+        let measurements = try FloorsSession.run(cpu: cpu, partnerCPU: partner, runner: runner, benchRun: benchRun,
+                                                 injectDelayNs: injectDelayNs)
         for m in measurements {
             print("\(m.variant): \(CSVFormat.number((m.statistics.p50 * 100).rounded() / 100)) ns (median of \(m.statistics.count) trials)")
         }

@@ -18,12 +18,22 @@ public struct TimerReadFloor: TrialBenchmark {
 }
 
 /// The cheapest real system call: a user/kernel round trip.
+/// `delay` is the gate's test hook (`--inject-delay-ns`): a known slowdown
+/// per call; `.none` in every real measurement.
 public struct SyscallFloor: TrialBenchmark {
     public let benchmark = "floor", variant = "syscall_getppid", metric = "syscall"
-    public init() {}
+    public let delay: InjectedDelay
+    public init(delay: InjectedDelay = .none) { self.delay = delay }
     public mutating func runBatch(iterations: Int) -> UInt64 {
         let start = kb_rdtsc_begin()
-        for _ in 0..<iterations { kb_keep(UInt64(UInt32(bitPattern: getppid()))) }
+        if delay.steps == 0 {
+            for _ in 0..<iterations { kb_keep(UInt64(UInt32(bitPattern: getppid()))) }
+        } else {
+            for _ in 0..<iterations {
+                kb_keep(UInt64(UInt32(bitPattern: getppid())))
+                delay.spin()
+            }
+        }
         return kb_rdtsc_end() &- start
     }
 }

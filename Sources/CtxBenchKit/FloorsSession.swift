@@ -17,12 +17,13 @@ public enum FloorsSession {
     /// Measures a timer read, an uncontended CAS and a system call on a thread
     /// pinned to `cpu`, then (with `partnerCPU`) the core-to-core CAS round
     /// trip with a partner there. Stops early on Ctrl-C.
+    /// `delay` slows the system-call floor (the gate's test hook; `.none` otherwise).
     public static func measure(cpu: Int, partnerCPU: Int?, runner: TrialRunner,
-                               scheduling: TeamScheduling = .inherit) throws -> Result {
+                               scheduling: TeamScheduling = .inherit, delay: InjectedDelay = .none) throws -> Result {
         final class Outcome: @unchecked Sendable { var measurements: [Measurement] = []; var error: (any Error)? }
         let team = ThreadTeam(cpus: [cpu], scheduling: scheduling) { _, _ in Outcome() }
         try team.launch(body: { _, outcome in
-            var timer = TimerReadFloor(), cas = UncontendedCASFloor(), syscall = SyscallFloor()
+            var timer = TimerReadFloor(), cas = UncontendedCASFloor(), syscall = SyscallFloor(delay: delay)
             outcome.measurements += [runner.measure(&timer), runner.measure(&cas), runner.measure(&syscall)]
                 .compactMap { $0 }
             guard let partnerCPU, !StopRequest.isRequested else { return }
@@ -51,10 +52,15 @@ public enum FloorsSession {
     /// allowed CPU; skipped, with a warning, if there is none), SCHED_FIFO when
     /// the run asks, then writes summary.csv, trials.csv and meta.json.
     public static func run(cpu: Int, partnerCPU: Int?, runner: TrialRunner,
-                           benchRun: BenchRun) throws -> [Measurement] {
+                           benchRun: BenchRun, injectDelayNs: Double = 0) throws -> [Measurement] {
         if partnerCPU == nil { benchRun.warn("only one CPU allowed: the core-to-core round trip is skipped") }
+        var delay = InjectedDelay.none
+        if injectDelayNs > 0 {
+            delay = InjectedDelay.calibrated(nanoseconds: injectDelayNs, clock: benchRun.clock)
+            benchRun.warn("test hook: \(injectDelayNs) ns (\(delay.steps) calibrated steps) added to every getppid call of the syscall floor")
+        }
         let result = try measure(cpu: cpu, partnerCPU: partnerCPU, runner: runner,
-                                 scheduling: benchRun.teamScheduling)
+                                 scheduling: benchRun.teamScheduling, delay: delay)
         benchRun.recordScheduling(result.scheduling, thread: "floors@cpu\(cpu)")
         try benchRun.finish(measurements: result.measurements, complete: !StopRequest.isRequested)
         return result.measurements

@@ -47,6 +47,9 @@ public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertibl
         /// A restore file that does not decode, or names a file or value kbench does
         /// not manage; the string says which and why.
         case invalidRestoreFile(String)
+        /// Another tool's output (`analysis import`) that is not in the shape
+        /// that tool writes; the string says what was expected.
+        case notToolOutput(tool: String, reason: String)
     }
 
     /// The file, as the caller named it.
@@ -118,6 +121,7 @@ public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertibl
             return "thread \(thread): a quantum of \(quantumNs) ns is outside 1 ns to 1 hour: not a sampler's quantum"
         case .fileTooLarge(let limit): return "file larger than \(limit) bytes"
         case .invalidRestoreFile(let reason): return "not a kbench restore file: \(reason)"
+        case .notToolOutput(let tool, let reason): return "not \(tool) output: \(reason)"
         }
     }
 }

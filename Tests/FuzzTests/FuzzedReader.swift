@@ -69,6 +69,33 @@ struct FuzzedReader: Sendable, CustomStringConvertible {
         FuzzedReader("spectrum.csv", corpus: "spectrum", fileName: "spectrum.csv") { _ = try SpectrumFile.read(path: $0) },
         FuzzedReader("peaks.csv", corpus: "peaks", fileName: "peaks.csv") { _ = try PeaksFile.read(path: $0) },
         FuzzedReader("noise.csv", corpus: "noise", fileName: "noise.csv") { _ = try NoiseFile.read(path: $0) },
+        FuzzedReader("rminnich/ftq output", corpus: "rminnich-ftq", fileName: "ftq_0.dat") {
+            _ = try RminnichFTQFile.read(path: $0) { _, _, _ in }
+        },
+        FuzzedReader("rminnich/ftq import", corpus: "rminnich-ftq", fileName: "ftq_0.dat") { path in
+            try FuzzImport.run(.ftq, path)
+        },
+        FuzzedReader("LLNL fwq output", corpus: "fwq-output", fileName: "fwq_0_times.dat") {
+            _ = try FWQOutputFile.read(path: $0) { _, _, _ in }
+        },
+        FuzzedReader("LLNL fwq import", corpus: "fwq-output", fileName: "fwq_0_times.dat") { path in
+            try FuzzImport.run(.fwq, path, tscGHz: 2.5)
+        },
+        FuzzedReader("cyclictest histogram", corpus: "cyclictest", fileName: "cyclictest.txt") { path in
+            for histogram in try CyclictestHistogramFile.read(path: path) {
+                _ = histogram.statistics
+                _ = histogram.trialValues()
+            }
+        },
+        FuzzedReader("cyclictest import", corpus: "cyclictest", fileName: "cyclictest.txt") { path in
+            try FuzzImport.run(.cyclictest, path)
+        },
+        FuzzedReader("oslat report", corpus: "oslat", fileName: "oslat.txt") { path in
+            for histogram in try OslatHistogramFile.read(path: path).histograms {
+                _ = histogram.statistics
+                _ = histogram.trialValues()
+            }
+        },
         FuzzedReader("/proc/interrupts", corpus: "proc-interrupts", fileName: "interrupts", namesFile: false) { path in
             let text = try String(contentsOfFile: path, encoding: .utf8)
             let counts = try InterruptCounts(parsing: text)
@@ -84,6 +111,15 @@ struct FuzzedReader: Sendable, CustomStringConvertible {
             for fields in times.perCPU.values { _ = fields.busy }
         },
     ]
+}
+
+/// `analysis import` of a fuzzed file into a scratch run directory, removed afterwards.
+enum FuzzImport {
+    static func run(_ format: ImportJob.Format, _ path: String, tscGHz: Double? = nil) throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("kbench-fuzz-import-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try ImportJob(format: format, inputs: [path], outputDirectory: out, tscGHz: tscGHz).run(commandLine: ["fuzz"])
+    }
 }
 
 /// Where the committed seed files are.

@@ -1,0 +1,157 @@
+import Foundation
+import RunFormat
+
+/// The gate's verdicts as people and dashboards read them: a terminal table,
+/// Markdown for a CI job summary, and github-action-benchmark's custom JSON.
+public enum GateReport {
+    // MARK: Terminal
+
+    /// An aligned table, then one line with the totals and the verdict.
+    public static func text(_ result: GateJob.Result) -> String {
+        var lines: [String] = []
+        if !result.environmentDifferences.isEmpty {
+            lines.append(result.refused ? "environments differ: not compared (--allow-env-mismatch compares anyway)"
+                                        : "environments differ (compared anyway: --allow-env-mismatch):")
+            lines += result.environmentDifferences.map { "  " + $0 }
+        }
+        if !result.refused {
+            let header = ["status", "metric", "baseline", "current", "change", "p", "trials"]
+            let rows = result.verdicts.map(cells)
+            var widths = header.map(\.count)
+            for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+            func line(_ cells: [String]) -> String {
+                cells.enumerated().map { i, cell in
+                    // Numbers right-aligned, words left-aligned.
+                    let pad = String(repeating: " ", count: widths[i] - cell.count)
+                    return (2...6).contains(i) ? pad + cell : cell + pad
+                }.joined(separator: "  ").trimmingTrailingSpaces()
+            }
+            lines.append(line(header))
+            lines += rows.map(line)
+        }
+        lines.append(summaryLine(result))
+        return lines.joined(separator: "\n")
+    }
+
+    /// "gate: FAIL, 1 regression, 2 improvements, ... (threshold 5%, Mann-Whitney U, alpha 0.05)".
+    public static func summaryLine(_ result: GateJob.Result) -> String {
+        if result.refused {
+            return "gate: REFUSED: \(result.environmentDifferences.count) environment difference(s) (exit \(GateJob.Exit.environmentMismatch))"
+        }
+        let verdict = result.regressions.isEmpty ? "PASS" : "FAIL"
+        let counts = GateVerdict.Status.allCases.compactMap { status -> String? in
+            let n = result.count(status)
+            return n == 0 ? nil : "\(n) \(status.rawValue)"
+        }
+        return "gate: \(verdict): " + (counts.isEmpty ? "no metrics" : counts.joined(separator: ", "))
+            + " (\(policyText(result.policy)))"
+    }
+
+    static func policyText(_ policy: GatePolicy) -> String {
+        let test = policy.test == .mannWhitney ? "Mann-Whitney U" : "Welch t-test"
+        return "threshold \(CSVFormat.number(policy.threshold * 100))%, \(test), alpha \(CSVFormat.number(policy.alpha))"
+    }
+
+    static func cells(_ v: GateVerdict) -> [String] {
+        let status = v.status == .regression ? "REGRESSION" : v.status.rawValue
+        return [status, v.key.description, number(v.baselineMedian), number(v.currentMedian), percent(v.change),
+                v.p.map(pValue) ?? "-", "\(v.baselineTrials)/\(v.currentTrials)"]
+    }
+
+    // MARK: Markdown
+
+    /// A CI job summary: the verdict, environment differences, then a table
+    /// with regressions first, then improvements, then the rest.
+    public static func markdown(_ result: GateJob.Result) -> String {
+        var out = "## kbench gate: "
+        out += result.refused ? "refused (environments differ)\n\n" : (result.regressions.isEmpty ? "pass\n\n" : "FAIL\n\n")
+        out += escape(summaryLine(result)) + "\n\n"
+        if !result.environmentDifferences.isEmpty {
+            out += "Environment differences:\n\n"
+            out += result.environmentDifferences.map { "- " + escape($0) + "\n" }.joined() + "\n"
+        }
+        guard !result.refused, !result.verdicts.isEmpty else { return out }
+        let order: [GateVerdict.Status] = [.regression, .improvement, .notSignificant, .withinThreshold,
+                                           .tooFewTrials, .onlyInBaseline, .onlyInCurrent, .unchanged]
+        out += "| status | metric | baseline (median) | current (median) | change | p | trials |\n"
+        out += "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
+        for status in order {
+            for v in result.verdicts where v.status == status {
+                var row = cells(v)
+                if v.status == .regression { row[0] = "**REGRESSION**" }
+                out += "| " + row.map(escape).joined(separator: " | ") + " |\n"
+            }
+        }
+        return out
+    }
+
+    /// Markdown table cells: a pipe would end the cell, a newline the row.
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+            .replacingOccurrences(of: "\r", with: " ")
+    }
+
+    // MARK: github-action-benchmark
+
+    /// One entry of github-action-benchmark's `customSmallerIsBetter` /
+    /// `customBiggerIsBetter` input: `{name, unit, value, range?, extra?}`.
+    public struct BenchmarkEntry: Codable, Equatable, Sendable {
+        public var name: String
+        public var unit: String
+        public var value: Double
+        public var range: String?
+        public var extra: String?
+    }
+
+    /// The current side's medians, for the metrics where lower is better
+    /// (`customSmallerIsBetter`) or higher is better (`customBiggerIsBetter`).
+    public static func benchmarkEntries(_ result: GateJob.Result, lowerIsBetter: Bool) -> [BenchmarkEntry] {
+        result.verdicts.compactMap { v in
+            guard v.lowerIsBetter == lowerIsBetter, let value = v.currentMedian, value.isFinite else { return nil }
+            var extra = "median of \(v.currentTrials) trials; \(v.status.rawValue)"
+            if let base = v.baselineMedian { extra += "; baseline \(number(base))" }
+            if let change = v.change { extra += " (\(percent(change)))" }
+            if let p = v.p { extra += ", p=\(pValue(p))" }
+            return BenchmarkEntry(name: v.key.description, unit: v.key.unit, value: value,
+                                  range: v.currentHalfIQR.flatMap { $0.isFinite ? "± \(number($0))" : nil },
+                                  extra: extra)
+        }
+    }
+
+    /// The entries as the JSON array the action reads.
+    public static func benchmarkJSON(_ entries: [BenchmarkEntry]) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(entries)
+    }
+
+    // MARK: Numbers
+
+    static func number(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        guard value.isFinite else { return CSVFormat.number(value) }
+        let magnitude = abs(value)
+        if magnitude == 0 { return "0" }
+        if magnitude >= 1e6 || magnitude < 1e-3 { return String(format: "%.4g", value) }
+        // Four significant digits.
+        let decimals = max(0, 3 - Int(log10(magnitude).rounded(.down)))
+        return String(format: "%.\(decimals)f", value)
+    }
+
+    static func percent(_ change: Double?) -> String {
+        guard let change, change.isFinite else { return "-" }
+        return String(format: "%+.1f%%", change * 100)
+    }
+
+    static func pValue(_ p: Double) -> String {
+        p < 0.001 ? String(format: "%.1e", p) : String(format: "%.3f", p)
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}
