@@ -56,9 +56,10 @@ public struct ImportJob: Sendable {
 
     // MARK: rminnich/ftq
 
-    /// Most quanta per thread: 2^26 (1.9 hours at 10 kHz; rminnich/ftq's own
-    /// default is 2^19), so the per-thread work kept for the summary stays bounded.
-    public static let largestQuantumCount = 1 << 26
+    /// Most samples per import (quanta of every rminnich/ftq thread, or fwq
+    /// samples): 2^24 (28 minutes at 10 kHz; rminnich/ftq's default is 2^19),
+    /// so the values kept for the summary stay bounded (128 MiB).
+    public static let largestQuantumCount = 1 << 24
 
     private func importFTQ(_ directory: RunDirectory, _ commandLine: [String])
         throws -> ([RunFormat.Measurement], [[Double]], RunMetadata) {
@@ -67,6 +68,7 @@ public struct ImportJob: Sendable {
         var measurements: [RunFormat.Measurement] = []
         var cpus: [Int] = []
         var warnings: [String] = []
+        var totalSamples = 0
         for (fileIndex, path) in inputs.enumerated() {
             var work: [Double] = []
             var index = 0
@@ -86,7 +88,7 @@ public struct ImportJob: Sendable {
                         tool: RminnichFTQFile.tool, reason: "time \(sample.time) is before the previous row's \(previousTime)"))
                 }
                 previousTime = sample.time
-                guard index < Self.largestQuantumCount else {
+                guard index + totalSamples < Self.largestQuantumCount else {
                     throw InputFileError(path: path, line: line, problem: .notToolOutput(
                         tool: RminnichFTQFile.tool, reason: "more than \(Self.largestQuantumCount) quanta"))
                 }
@@ -96,6 +98,7 @@ public struct ImportJob: Sendable {
                 work.append(Double(sample.count))
                 index += 1
             }
+            totalSamples += index
             if first == nil { first = header }
             let thread = header.thread ?? fileIndex
             if let core = header.core { cpus.append(core) } else {
@@ -130,6 +133,7 @@ public struct ImportJob: Sendable {
         var cpuOf: [Int: Int] = [:]
         var clock: [Int: Double] = [:]
         var nextStart: [Int: Double] = [:]
+        var samples = 0
         for (fileIndex, path) in inputs.enumerated() {
             // Classic fwq writes one file per thread without sections: the file's position is the thread.
             try FWQOutputFile.read(path: path) { header, sample, line in
@@ -143,6 +147,11 @@ public struct ImportJob: Sendable {
                 let start = nextStart[thread, default: 0]
                 nextStart[thread] = start + ns
                 let index = durations[thread, default: []].count
+                samples += 1
+                guard samples <= Self.largestQuantumCount else {
+                    throw InputFileError(path: path, line: line, problem: .notToolOutput(
+                        tool: FWQOutputFile.tool, reason: "more than \(Self.largestQuantumCount) samples"))
+                }
                 try writer.append(thread: thread, cpu: sample.cpu ?? 0, index: index, startNs: Int64(start.rounded()),
                                   value: UInt64(ns.rounded()))
                 durations[thread, default: []].append(ns)

@@ -12,6 +12,8 @@ public enum CyclictestHistogramFile {
     public static let maximumThreads = 4096
     /// Most histogram rows (microseconds): cyclictest's own limit is far lower.
     public static let maximumRows = 10_000_000
+    /// Most counts (rows times threads) kept in memory: 2^24, 128 MiB.
+    public static let maximumCells = 1 << 24
 
     /// One histogram per thread.
     /// - Throws: `InputFileError` naming the file and line.
@@ -58,9 +60,9 @@ public enum CyclictestHistogramFile {
                 throw InputFileError(path: path, line: number, problem: .notToolOutput(
                     tool: tool, reason: "histogram row \(us) us does not follow \(previous) us"))
             }
-            guard rows.count < maximumRows else {
+            guard rows.count < maximumRows, (rows.count + 1) * (fields.count - 1) <= maximumCells else {
                 throw InputFileError(path: path, line: number, problem: .notToolOutput(
-                    tool: tool, reason: "more than \(maximumRows) histogram rows"))
+                    tool: tool, reason: "more than \(maximumRows) rows or \(maximumCells) counts"))
             }
             var counts: [Int64] = []
             for field in fields.dropFirst() {

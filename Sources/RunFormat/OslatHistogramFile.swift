@@ -58,7 +58,7 @@ public enum OslatHistogramFile {
                     throw InputFileError(path: path, line: number, problem: .notToolOutput(
                         tool: tool, reason: "bucket \(us) us does not follow \(previous) us"))
                 }
-                guard buckets.count < maximumBuckets else {
+                guard buckets.count < maximumBuckets, (buckets.count + 1) * cores.count <= 1 << 24 else {
                     throw InputFileError(path: path, line: number, problem: .notToolOutput(tool: tool, reason: "too many buckets"))
                 }
                 var counts: [Int64] = []
