@@ -14,23 +14,16 @@ public enum GateReport {
                                         : "environments differ (compared anyway: --allow-env-mismatch):")
             lines += result.environmentDifferences.map { "  " + $0 }
         }
-        if !result.refused {
-            let header = ["status", "metric", "baseline", "current", "change", "p", "trials"]
-            let rows = result.verdicts.map(cells)
-            var widths = header.map(\.count)
-            for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-            func line(_ cells: [String]) -> String {
-                cells.enumerated().map { i, cell in
-                    // Numbers right-aligned, words left-aligned.
-                    let pad = String(repeating: " ", count: widths[i] - cell.count)
-                    return (2...6).contains(i) ? pad + cell : cell + pad
-                }.joined(separator: "  ").trimmingTrailingSpaces()
-            }
-            lines.append(line(header))
-            lines += rows.map(line)
-        }
+        if !result.refused { lines.append(table(result.verdicts).render(.text)) }
         lines.append(summaryLine(result))
         return lines.joined(separator: "\n")
+    }
+
+    /// The verdicts as a report table (`ReportTable` renders text and Markdown alike).
+    static func table(_ verdicts: [GateVerdict]) -> ReportTable {
+        ReportTable(title: "kbench gate", note: "medians of the per-trial values; p from the significance test",
+                    header: ["status", "metric", "baseline", "current", "change", "p", "trials"],
+                    rows: verdicts.map(cells))
     }
 
     /// "gate: FAIL, 1 regression, 2 improvements, ... (threshold 5%, Mann-Whitney U, alpha 0.05)".
@@ -73,16 +66,9 @@ public enum GateReport {
         guard !result.refused, !result.verdicts.isEmpty else { return out }
         let order: [GateVerdict.Status] = [.regression, .improvement, .notSignificant, .withinThreshold,
                                            .tooFewTrials, .onlyInBaseline, .onlyInCurrent, .unchanged]
-        out += "| status | metric | baseline (median) | current (median) | change | p | trials |\n"
-        out += "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
-        for status in order {
-            for v in result.verdicts where v.status == status {
-                var row = cells(v)
-                if v.status == .regression { row[0] = "**REGRESSION**" }
-                out += "| " + row.map(escape).joined(separator: " | ") + " |\n"
-            }
-        }
-        return out
+        var sorted = table(order.flatMap { status in result.verdicts.filter { $0.status == status } })
+        sorted.rows = sorted.rows.map { row in row[0] == "REGRESSION" ? ["**REGRESSION**"] + row.dropFirst() : row }
+        return out + sorted.render(.markdown) + "\n"
     }
 
     /// Markdown table cells: a pipe would end the cell, a newline the row.
@@ -145,13 +131,5 @@ public enum GateReport {
 
     static func pValue(_ p: Double) -> String {
         p < 0.001 ? String(format: "%.1e", p) : String(format: "%.3f", p)
-    }
-}
-
-extension String {
-    fileprivate func trimmingTrailingSpaces() -> String {
-        var text = self
-        while text.last == " " { text.removeLast() }
-        return text
     }
 }

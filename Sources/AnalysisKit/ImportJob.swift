@@ -165,7 +165,7 @@ public struct ImportJob: Sendable {
                                       metric: "duration", unit: "ns", lowerIsBetter: true, statistics: $0)
             }
         }
-        let ghz = clock.values.first
+        let ghz = clock.keys.min().flatMap { clock[$0] }  // thread 0's rate (a dictionary has no order)
         let meta = RunMetadata.imported(
             sourceTool: FWQOutputFile.tool, sourceFile: inputs.joined(separator: ","), commandLine: commandLine,
             host: nil, kernelRelease: nil, cpuModel: nil, cpus: cpuOf.values.sorted(),
