@@ -84,18 +84,8 @@ public enum CyclictestHistogramFile {
         }
         var histograms: [LatencyHistogram] = []
         for thread in 0..<threads {
-            var total: Int64 = 0
-            var buckets: [(us: Int64, count: Int64)] = []
-            for row in rows where row.counts[thread] > 0 {
-                let (sum, overflow) = total.addingReportingOverflow(row.counts[thread])
-                guard !overflow else {
-                    throw InputFileError(path: path, problem: .notToolOutput(tool: tool, reason: "counts overflow 64 bits"))
-                }
-                total = sum
-                buckets.append((row.us, row.counts[thread]))
-            }
             let overflows = footerValue("Histogram Overflows", thread).flatMap { Int64(exactly: $0.rounded()) } ?? 0
-            guard total.addingReportingOverflow(overflows).overflow == false else {
+            guard let buckets = LatencyHistogram.column(thread, of: rows, extra: overflows) else {
                 throw InputFileError(path: path, problem: .notToolOutput(tool: tool, reason: "counts overflow 64 bits"))
             }
             histograms.append(LatencyHistogram(

@@ -30,6 +30,21 @@ public struct LatencyHistogram: Sendable, Equatable {
             && a.reportedMinUs == b.reportedMinUs && a.reportedMaxUs == b.reportedMaxUs
     }
 
+    /// Column `column` of a table of rows (one count per thread or core),
+    /// zero counts dropped; nil when the counts, with `extra` more, overflow 64 bits.
+    public static func column(_ column: Int, of rows: [(us: Int64, counts: [Int64])], extra: Int64 = 0)
+        -> [(us: Int64, count: Int64)]? {
+        var total = extra
+        var buckets: [(us: Int64, count: Int64)] = []
+        for row in rows where row.counts[column] > 0 {
+            let (sum, overflow) = total.addingReportingOverflow(row.counts[column])
+            if overflow { return nil }
+            total = sum
+            buckets.append((row.us, row.counts[column]))
+        }
+        return buckets
+    }
+
     /// Every sample, overflows included.
     public var count: Int64 { buckets.reduce(overflows) { $0 &+ $1.count } }
 

@@ -86,15 +86,8 @@ public enum OslatHistogramFile {
         }
         var histograms: [LatencyHistogram] = []
         for (index, core) in cores.enumerated() {
-            var total: Int64 = 0
-            var kept: [(us: Int64, count: Int64)] = []
-            for bucket in buckets where bucket.counts[index] > 0 {
-                let (sum, overflow) = total.addingReportingOverflow(bucket.counts[index])
-                guard !overflow else {
-                    throw InputFileError(path: path, problem: .notToolOutput(tool: tool, reason: "counts overflow 64 bits"))
-                }
-                total = sum
-                kept.append((bucket.us, bucket.counts[index]))
+            guard let kept = LatencyHistogram.column(index, of: buckets) else {
+                throw InputFileError(path: path, problem: .notToolOutput(tool: tool, reason: "counts overflow 64 bits"))
             }
             // The last bucket includes the overflows: its value is a lower bound, as for cyclictest's.
             histograms.append(LatencyHistogram(
