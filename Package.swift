@@ -35,6 +35,10 @@ let package = Package(
         // The same loops in C at -O2, measured beside the Swift ones.
         .target(name: "CReference", dependencies: ["CPlatform"],
                 cSettings: [.unsafeFlags(["-O2"])]),
+        // The queues ctxbench queue measures beside BCQ/UCQ: Concurrency Kit's
+        // ck_ring and ck_fifo_mpmc (Debian libck-dev) and a mutex deque, at -O2.
+        .target(name: "CQueueReference", dependencies: ["CPlatform"],
+                cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("ck")]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCpupower", providers: [.apt(["libcpupower-dev"])]),
@@ -63,7 +67,8 @@ let package = Package(
                 swiftSettings: hotPathFlags),
         .target(name: "AnalysisKit", dependencies: ["RunFormat", "CFFTW"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
-        .target(name: "CtxBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "KernelCore", "CReference"], swiftSettings: hotPathFlags),
+        .target(name: "CtxBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "KernelCore", "CReference",
+                                                    "CQueueReference"], swiftSettings: hotPathFlags),
         .target(name: "LockBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "KernelCore", "VcoreEmulation",
                                                      "CPlatform", "CReference"],
                 swiftSettings: hotPathFlags),
@@ -120,7 +125,8 @@ let package = Package(
         .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "VcoreEmulation",
                                                               "RunFormat", "BenchKit", "CPlatform"]),
         .testTarget(name: "BenchCLITests", dependencies: ["BenchCLI", "Platform"]),
-        .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform", "CReference", "KernelCore"]),
+        .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform",
+                                                            "CReference", "KernelCore"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
         .testTarget(name: "PreflightKitTests", dependencies: ["PreflightKit", "RunFormat", "Platform"], exclude: ["Samples"]),
         // Every reader fed mutated files (seeds in Tests/Fuzz/corpus); scripts/fuzz runs it longer.

@@ -1,0 +1,78 @@
+// UCQLayout: where things are in a UCQ page, and what a slot index means.
+
+/// The geometry of a UCQ's pages. A page starts with a 32-byte header (the
+/// next page for consumers, the count consumed so far) followed by message
+/// containers: an 8-byte ready flag, then the message. With the thesis' 24-byte
+/// messages, a container is 32 bytes and a 4 KiB page holds 127 of them.
+///
+/// A slot index is one 64-bit word that names a page and a message in it: the
+/// page's address (aligned to `pageBytes`) plus the message's number in the
+/// low bits. Page and number change together in one atomic, so a reader never
+/// pairs a new page with an old number.
+@frozen
+public struct UCQLayout: Sendable, Equatable {
+    /// Bytes of a page header: `nextPage` at 0, `consumed` at 8.
+    public static let headerBytes = 32
+    /// Offsets in the page header.
+    @usableFromInline static let nextPageOffset = 0, consumedOffset = 8
+
+    /// Bytes of one message (a multiple of 8).
+    public let messageBytes: Int
+    /// Bytes of one UCQ page: a power of two, at most the system page.
+    public let pageBytes: Int
+    /// Bytes of one container: ready flag plus message.
+    public let containerBytes: Int
+    /// Messages in one page.
+    public let messagesPerPage: Int
+
+    /// The smallest page (the overflow tests use it: few messages per page).
+    public static let minimumPageBytes = 128
+
+    /// A layout for `messageBytes`-byte messages on pages of `pageBytes`.
+    /// Throws when the page size is not a power of two in range, or when a
+    /// page cannot hold even one message.
+    public init(messageBytes: Int, pageBytes: Int = SharedMemory.pageBytes) throws(QueueError) {
+        let maxPage = SharedMemory.pageBytes
+        guard pageBytes >= Self.minimumPageBytes, pageBytes <= maxPage, pageBytes & (pageBytes - 1) == 0 else {
+            throw .badParameter(name: "UCQ page size", value: pageBytes,
+                                allowed: "a power of two from \(Self.minimumPageBytes) to \(maxPage)")
+        }
+        guard messageBytes >= 8, messageBytes % 8 == 0 else {
+            throw .badParameter(name: "message size", value: messageBytes, allowed: "a positive multiple of 8 bytes")
+        }
+        let slotBytes = pageBytes - Self.headerBytes - 8
+        guard messageBytes <= slotBytes else { throw .messageTooLarge(bytes: messageBytes, slotBytes: slotBytes) }
+        self.messageBytes = messageBytes
+        self.pageBytes = pageBytes
+        containerBytes = 8 + messageBytes
+        messagesPerPage = (pageBytes - Self.headerBytes) / containerBytes
+    }
+
+    /// The low bits of an index: the message number.
+    @inlinable
+    var numberMask: UInt64 { UInt64(pageBytes - 1) }
+
+    /// True when `slot` names a page (non-null) and a message inside it.
+    @inlinable
+    public func slotIsGood(_ slot: UInt64) -> Bool {
+        slot & numberMask < UInt64(messagesPerPage) && slot & ~numberMask != 0
+    }
+
+    /// The page `slot` names.
+    @inlinable
+    public func page(of slot: UInt64) -> UInt64 { slot & ~numberMask }
+
+    /// The message number `slot` names.
+    @inlinable
+    public func number(of slot: UInt64) -> Int { Int(truncatingIfNeeded: slot & numberMask) }
+
+    /// The container a good `slot` names (its ready flag; the message follows).
+    @inlinable
+    public func container(_ slot: UInt64) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: UInt(page(of: slot)))!
+            + Self.headerBytes + number(of: slot) * containerBytes
+    }
+
+    /// Bytes the queue holds for `pages` pages of messages.
+    public func bytes(pages: Int) -> Int { pages * max(pageBytes, SharedMemory.pageBytes) }
+}
