@@ -15,6 +15,7 @@ struct CtxBench: ParsableCommand {
             FloorsCommand.self,
             IPCCommand.self,
             RemoteOpCommand.self,
+            QueueCommand.self,
         ],
         defaultSubcommand: FloorsCommand.self)
 }

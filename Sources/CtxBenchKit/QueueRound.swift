@@ -1,0 +1,143 @@
+// QueueRound: one round of one queue: a fresh queue, pinned producers and
+// consumers on a thread team, every message checked.
+
+import Platform
+import BenchKit
+import CPlatform
+import CQueueReference
+import KernelCore
+import Glibc
+
+/// What one round measured.
+public struct QueueRoundResult: Sendable {
+    public var kind: QueueKind
+    /// First TSC tick (the team's start) to the last message received.
+    public var elapsedTicks: UInt64
+    public var messages: Int
+    /// Produce-to-consume latency samples, ticks.
+    public var latencyTicks: [UInt64]
+    /// Enqueues refused because the queue was full (bounded queues).
+    public var failedEnqueues: Int
+    /// Bytes the queue held at most and at the end; pages it mapped and unmapped (UCQ).
+    public var peakBytes: Int, finalBytes: Int, pagesMapped: Int, pagesUnmapped: Int
+    /// What each member's thread ran under (for meta.json).
+    public var scheduling: [MemberScheduling]
+}
+
+/// A round that could not finish.
+public struct QueueRoundError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// One member's workspace: its role and message buffer (and a consumer's ledger).
+final class QueueMember: @unchecked Sendable {
+    let producer: Int?
+    let ledger: QueueLedger?
+    let message: UnsafeMutablePointer<UInt64>
+    var failed = 0
+
+    init(producer: Int?, ledger: QueueLedger?, words: Int) {
+        self.producer = producer
+        self.ledger = ledger
+        message = .allocate(capacity: words)
+        message.initialize(repeating: 0, count: words)
+    }
+    deinit { message.deallocate() }
+}
+
+enum QueueRound {
+    /// Runs one round of `kind` under `configuration`. Throws a
+    /// `QueueViolation` when exactly-once (or promised order) broke, a
+    /// `QueueError` when the queue cannot be made, `QueueRoundError` on a stall.
+    static func run(_ kind: QueueKind, _ configuration: QueueConfiguration,
+                    scheduling: TeamScheduling, clock: TSCClock, stallSeconds: Double = 20) throws -> QueueRoundResult {
+        let c = configuration
+        switch kind {
+        case .ucq:
+            let queue = try UnboundedConcurrentQueue(layout: try UCQLayout(messageBytes: c.messageBytes,
+                                                                            pageBytes: c.ucqPageBytes))
+            defer { queue.destroy() }
+            var result = try drive(UCQBenchQueue(queue: queue), kind, c, scheduling, clock, stallSeconds)
+            let stats = queue.statistics
+            result.peakBytes = stats.peakPages * stats.pageBytes
+            result.finalBytes = stats.currentPages * stats.pageBytes
+            result.pagesMapped = stats.pagesMapped
+            result.pagesUnmapped = stats.pagesUnmapped
+            return result
+        case .bcq:
+            let queue = try BoundedConcurrentQueue(capacity: c.ringSlots, messageBytes: c.messageBytes)
+            defer { queue.destroy() }
+            var result = try drive(BCQBenchQueue(queue: queue), kind, c, scheduling, clock, stallSeconds)
+            (result.peakBytes, result.finalBytes) = (queue.bytes, queue.bytes)
+            return result
+        case .ckRing, .ckFifo, .mutex:
+            let code = kind == .ckRing ? Int32(KB_QREF_CK_RING) : kind == .ckFifo ? Int32(KB_QREF_CK_FIFO) : Int32(KB_QREF_MUTEX)
+            guard let handle = kb_qref_create(code, UInt32(c.messageBytes), UInt32(c.ringSlots),
+                                              UInt32(c.producers), UInt64(c.perProducer)) else {
+                throw QueueError.noMemory(bytes: Int(c.bookkeepingBytes), errno: ENOMEM)
+            }
+            defer { kb_qref_destroy(handle) }
+            var result: QueueRoundResult
+            switch kind {
+            case .ckRing: result = try drive(CKRingBenchQueue(handle: handle), kind, c, scheduling, clock, stallSeconds)
+            case .ckFifo: result = try drive(CKFifoBenchQueue(handle: handle), kind, c, scheduling, clock, stallSeconds)
+            default: result = try drive(MutexBenchQueue(handle: handle), kind, c, scheduling, clock, stallSeconds)
+            }
+            result.peakBytes = Int(kb_qref_peak_bytes(handle))
+            result.finalBytes = Int(kb_qref_current_bytes(handle))
+            return result
+        }
+    }
+
+    /// Producers first, then consumers, each pinned (CPU lists cycled).
+    static func drive<Q: BenchQueue>(_ queue: Q, _ kind: QueueKind, _ c: QueueConfiguration,
+                                     _ scheduling: TeamScheduling, _ clock: TSCClock, _ stallSeconds: Double) throws -> QueueRoundResult {
+        let plan = QueuePlan(producers: c.producers, perProducer: c.perProducer, words: c.messageBytes / 8,
+                             burstPerProducer: c.burstPerProducer, checksOrder: c.consumers == 1)
+        let cpus = (0..<c.producers).map { c.producerCPUs[$0 % c.producerCPUs.count] }
+            + (0..<c.consumers).map { c.consumerCPUs[$0 % c.consumerCPUs.count] }
+        let control = QueueControl()
+        let team = ThreadTeam(cpus: cpus, scheduling: scheduling) { index, _ in
+            index < c.producers
+                ? QueueMember(producer: index, ledger: nil, words: plan.words)
+                : QueueMember(producer: nil, ledger: QueueLedger(producers: c.producers, perProducer: c.perProducer,
+                                                                  total: c.total), words: plan.words)
+        }
+        try team.launch(body: { member, workspace in
+            member.waitForStartTick()
+            if let producer = workspace.producer {
+                workspace.failed = produceMessages(queue, producer: producer, plan: plan, control: control,
+                                                   message: workspace.message, member: member)
+            } else if let ledger = workspace.ledger {
+                consumeMessages(queue, plan: plan, control: control, ledger: ledger,
+                                message: workspace.message, member: member)
+            }
+        })
+        let start = team.release(leadTicks: clock.ticks(nanoseconds: 2_000_000))
+        // Progress for the stall watchdog: producers done plus members finished.
+        let watchdog = try team.watch(timeoutSeconds: stallSeconds, progress: {
+            UInt64(control.progress.pointee.load(ordering: .relaxed))
+        }, onStall: { _ in })
+        var stalled = false
+        while team.finishedCount < cpus.count {
+            if StopRequest.isRequested { team.requestStop() }
+            sleepNanoseconds(2_000_000)
+            if watchdog.hasFired { stalled = true; break }
+        }
+        watchdog.stop()
+        let joined = team.join(timeout: .seconds(5))
+        defer { if joined.joined { control.deallocate() } }
+        if stalled || !joined.joined {
+            throw QueueRoundError(description: "\(kind.rawValue): no progress for \(Int(stallSeconds)) s (members \(joined.abandoned) did not stop); the queue stalled")
+        }
+        let ledgers = team.workspaces.compactMap(\.ledger)
+        if !StopRequest.isRequested, let violation = QueueLedger.firstViolation(ledgers) { throw violation }
+        let end = ledgers.map(\.state.lastTick).max() ?? start
+        return QueueRoundResult(kind: kind, elapsedTicks: end > start ? end - start : 0,
+                                messages: ledgers.reduce(0) { $0 + $1.state.received },
+                                latencyTicks: ledgers.flatMap { Array($0.latencyTicks) },
+                                failedEnqueues: team.workspaces.reduce(0) { $0 + $1.failed },
+                                peakBytes: 0, finalBytes: 0, pagesMapped: 0, pagesUnmapped: 0,
+                                scheduling: team.memberScheduling)
+    }
+}
