@@ -27,6 +27,8 @@ public struct QueueRoundResult: Sendable {
 /// A round that could not finish.
 public struct QueueRoundError: Error, CustomStringConvertible {
     public var description: String
+    /// Members were abandoned still running: the queue they use must be leaked, not freed.
+    public var abandoned: Bool
 }
 
 /// One member's workspace: its role and message buffer (and a consumer's ledger).
@@ -56,19 +58,19 @@ enum QueueRound {
         case .ucq:
             let queue = try UnboundedConcurrentQueue(layout: try UCQLayout(messageBytes: c.messageBytes,
                                                                             pageBytes: c.ucqPageBytes))
-            defer { queue.destroy() }
-            var result = try drive(UCQBenchQueue(queue: queue), kind, c, scheduling, clock, stallSeconds)
+            var result = try freeing(queue.destroy) { try drive(UCQBenchQueue(queue: queue), kind, c, scheduling, clock, stallSeconds) }
             let stats = queue.statistics
             result.peakBytes = stats.peakPages * stats.pageBytes
             result.finalBytes = stats.currentPages * stats.pageBytes
             result.pagesMapped = stats.pagesMapped
             result.pagesUnmapped = stats.pagesUnmapped
+            queue.destroy()
             return result
         case .bcq:
             let queue = try BoundedConcurrentQueue(capacity: c.ringSlots, messageBytes: c.messageBytes)
-            defer { queue.destroy() }
-            var result = try drive(BCQBenchQueue(queue: queue), kind, c, scheduling, clock, stallSeconds)
+            var result = try freeing(queue.destroy) { try drive(BCQBenchQueue(queue: queue), kind, c, scheduling, clock, stallSeconds) }
             (result.peakBytes, result.finalBytes) = (queue.bytes, queue.bytes)
+            queue.destroy()
             return result
         case .ckRing, .ckFifo, .mutex:
             let code = kind == .ckRing ? Int32(KB_QREF_CK_RING) : kind == .ckFifo ? Int32(KB_QREF_CK_FIFO) : Int32(KB_QREF_MUTEX)
@@ -76,16 +78,33 @@ enum QueueRound {
                                               UInt32(c.producers), UInt64(c.perProducer)) else {
                 throw QueueError.noMemory(bytes: Int(c.bookkeepingBytes), errno: ENOMEM)
             }
-            defer { kb_qref_destroy(handle) }
-            var result: QueueRoundResult
-            switch kind {
-            case .ckRing: result = try drive(CKRingBenchQueue(handle: handle), kind, c, scheduling, clock, stallSeconds)
-            case .ckFifo: result = try drive(CKFifoBenchQueue(handle: handle), kind, c, scheduling, clock, stallSeconds)
-            default: result = try drive(MutexBenchQueue(handle: handle), kind, c, scheduling, clock, stallSeconds)
+            return try freeing({ kb_qref_destroy(handle) }) {
+                var result: QueueRoundResult
+                switch kind {
+                case .ckRing: result = try drive(CKRingBenchQueue(handle: handle), kind, c, scheduling, clock, stallSeconds)
+                case .ckFifo: result = try drive(CKFifoBenchQueue(handle: handle), kind, c, scheduling, clock, stallSeconds)
+                default: result = try drive(MutexBenchQueue(handle: handle), kind, c, scheduling, clock, stallSeconds)
+                }
+                result.peakBytes = Int(kb_qref_peak_bytes(handle))
+                result.finalBytes = Int(kb_qref_current_bytes(handle))
+                kb_qref_destroy(handle)
+                return result
             }
-            result.peakBytes = Int(kb_qref_peak_bytes(handle))
-            result.finalBytes = Int(kb_qref_current_bytes(handle))
+        }
+    }
+
+    /// Runs `body`; when it throws, frees the queue with `destroy` (on
+    /// success the caller frees it after reading its statistics). A round whose members were abandoned
+    /// still running leaks the queue instead: they may still touch it.
+    static func freeing<R>(_ destroy: () -> Void, _ body: () throws -> R) throws -> R {
+        do {
+            let result = try body()
             return result
+        } catch let error as QueueRoundError where error.abandoned {
+            throw error
+        } catch {
+            destroy()
+            throw error
         }
     }
 
@@ -128,7 +147,7 @@ enum QueueRound {
         let joined = team.join(timeout: .seconds(5))
         defer { if joined.joined { control.deallocate() } }
         if stalled || !joined.joined {
-            throw QueueRoundError(description: "\(kind.rawValue): no progress for \(Int(stallSeconds)) s (members \(joined.abandoned) did not stop); the queue stalled")
+            throw QueueRoundError(description: "\(kind.rawValue): no progress for \(Int(stallSeconds)) s (members \(joined.abandoned) did not stop); the queue stalled", abandoned: !joined.joined)
         }
         let ledgers = team.workspaces.compactMap(\.ledger)
         if !StopRequest.isRequested, let violation = QueueLedger.firstViolation(ledgers) { throw violation }

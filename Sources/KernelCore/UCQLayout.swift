@@ -52,15 +52,34 @@ public struct UCQLayout: Sendable, Equatable {
     @inlinable
     var numberMask: UInt64 { UInt64(pageBytes - 1) }
 
+    /// The bits of an index that hold an address (x86-64 user space: 47).
+    /// Above them the consumers' index carries a generation, bumped each time
+    /// it moves to another page, so a consumer that read the index, was
+    /// preempted while the page was recycled and came back to the same page
+    /// and number cannot win its compare-and-swap on the stale reading (ABA)
+    /// and claim a slot no producer was given yet.
+    public static let addressBits: UInt64 = 48
+    @usableFromInline static let addressMask: UInt64 = (1 << addressBits) - 1
+
     /// True when `slot` names a page (non-null) and a message inside it.
     @inlinable
     public func slotIsGood(_ slot: UInt64) -> Bool {
-        slot & numberMask < UInt64(messagesPerPage) && slot & ~numberMask != 0
+        slot & numberMask < UInt64(messagesPerPage) && page(of: slot) != 0
     }
 
-    /// The page `slot` names.
+    /// The page `slot` names (generation bits dropped).
     @inlinable
-    public func page(of slot: UInt64) -> UInt64 { slot & ~numberMask }
+    public func page(of slot: UInt64) -> UInt64 { slot & Self.addressMask & ~numberMask }
+
+    /// `slot` without its generation: comparable with the producers' index.
+    @inlinable
+    public func position(_ slot: UInt64) -> UInt64 { slot & Self.addressMask }
+
+    /// The consumers' index for slot 0 of `page`, one generation after `previous`.
+    @inlinable
+    public func firstSlot(of page: UInt64, after previous: UInt64) -> UInt64 {
+        page | ((previous >> Self.addressBits) &+ 1) << Self.addressBits
+    }
 
     /// The message number `slot` names.
     @inlinable

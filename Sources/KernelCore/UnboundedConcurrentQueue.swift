@@ -85,8 +85,8 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
     // MARK: - Producing
 
     /// Writes one message (`layout.messageBytes` bytes from `message`).
-    /// False only when the queue could not grow (mmap failed) or its shared
-    /// state was found corrupt; the message is then not queued.
+    /// False only when the queue could not grow (mmap failed); the message
+    /// is then not queued.
     @inlinable
     public func produce(_ message: UnsafeRawPointer) -> Bool {
         guard let slot = claim() else { return false }
@@ -129,13 +129,16 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
             hashlocks.unlock(key)
         }
         let slot = sharedWord(Self.prodIdx).pointee.wrappingAdd(1, ordering: .acquiring).oldValue
-        if layout.slotIsGood(slot) { return UCQSlot(container: layout.container(slot)) }
-        // The page to extend must be the one we linked last: an index the
-        // consumer side scribbled on is refused, never followed.
-        let oldPage = layout.page(of: slot)
-        guard oldPage != 0, oldPage == privateWord(Self.lastLinkedPage).pointee.load(ordering: .relaxed) else {
+        // Under the lock no page swap runs, so a legitimate good slot is on
+        // the page we linked last. One on any other page means prod_idx was
+        // scribbled on (or its number wrapped into the next page's address):
+        // never written; the page is extended from our private record instead.
+        let oldPage = privateWord(Self.lastLinkedPage).pointee.load(ordering: .relaxed)
+        if layout.slotIsGood(slot) && layout.page(of: slot) == oldPage {
+            return UCQSlot(container: layout.container(slot))
+        }
+        if layout.page(of: slot) != oldPage {
             privateWord(Self.invalidStates).pointee.wrappingAdd(1, ordering: .relaxed)
-            return nil
         }
         // Acquiring: the consumer that made this page the spare reset its header first.
         var newPage = sharedWord(Self.sparePage).pointee.exchange(0, ordering: .acquiringAndReleasing)
@@ -151,11 +154,16 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
         }
         Self.pageWord(newPage, UCQLayout.nextPageOffset).pointee.store(0, ordering: .relaxed)
         Self.pageWord(newPage, UCQLayout.consumedOffset).pointee.store(0, ordering: .relaxed)
-        // Releasing: the new page's header is reset before a consumer can follow the link.
-        Self.pageWord(oldPage, UCQLayout.nextPageOffset).pointee.store(newPage, ordering: .releasing)
         privateWord(Self.lastLinkedPage).pointee.store(newPage, ordering: .relaxed)
         // Releasing: pairs with the acquiring fetch-and-add of producers that follow.
+        // prod_idx moves to the new page *before* the link is published (the
+        // thesis links first): a consumer that follows the link must find
+        // prod_idx on that page already, or it would compare its index with
+        // one on the old page, think the queue non-empty and claim slots no
+        // producer has been given, waiting on them for as long as nobody produces.
         sharedWord(Self.prodIdx).pointee.store(newPage + 1, ordering: .releasing)
+        // Releasing: the new page's header is reset before a consumer can follow the link.
+        Self.pageWord(oldPage, UCQLayout.nextPageOffset).pointee.store(newPage, ordering: .releasing)
         return UCQSlot(container: layout.container(newPage))
     }
 
@@ -170,7 +178,7 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
         while true {
             // Acquiring: a good index's page is fully set up before we use it.
             slot = sharedWord(Self.consIdx).pointee.load(ordering: .acquiring)
-            if slot == sharedWord(Self.prodIdx).pointee.load(ordering: .relaxed) { return false }
+            if layout.position(slot) == sharedWord(Self.prodIdx).pointee.load(ordering: .relaxed) { return false }
             if !layout.slotIsGood(slot) {
                 advanceConsumerPage()
                 continue
@@ -218,7 +226,7 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
             newPage = next.pointee.load(ordering: .acquiring)
         }
         // Releasing: consumers that now claim on the new page see its reset header.
-        sharedWord(Self.consIdx).pointee.store(newPage, ordering: .releasing)
+        sharedWord(Self.consIdx).pointee.store(layout.firstSlot(of: newPage, after: slot), ordering: .releasing)
         let consumed = Self.pageWord(oldPage, UCQLayout.consumedOffset)
         // Acquiring: every consumer's copy-out from the old page is complete.
         while consumed.pointee.load(ordering: .acquiring) < UInt64(layout.messagesPerPage) { wait.once() }
@@ -238,7 +246,7 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
 
     /// True when no message is queued (a snapshot).
     public var isEmpty: Bool {
-        sharedWord(Self.consIdx).pointee.load(ordering: .acquiring)
+        layout.position(sharedWord(Self.consIdx).pointee.load(ordering: .acquiring))
             == sharedWord(Self.prodIdx).pointee.load(ordering: .acquiring)
     }
 
@@ -298,7 +306,7 @@ public struct UCQStatistics: Sendable, Equatable {
     public var pagesMapped: Int, pagesUnmapped: Int
     /// The most pages held at once, and now (current pages plus the spare).
     public var peakPages: Int, currentPages: Int
-    /// Page swaps refused because the shared index named a page the producers did not link.
+    /// Slow-path claims whose index named a page the producers did not link (repaired, never written).
     public var invalidStates: Int
     /// Bytes of one page as mapped.
     public var pageBytes: Int

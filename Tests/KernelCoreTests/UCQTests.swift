@@ -150,6 +150,12 @@ extension KernelCoreSuite {
             let queue = try UnboundedConcurrentQueue(layout: layout)
             defer { queue.destroy() }
             let page = layout.page(of: queue.producerIndex.pointee.load(ordering: .relaxed))
+            // Fill and drain the page first, so consumers wait for no message we skip.
+            let filler = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
+            defer { filler.deallocate() }
+            TestMessage.fill(filler, count: 2, producer: 9, sequence: 0)
+            for _ in 0..<layout.messagesPerPage { #expect(queue.produce(filler)) }
+            for _ in 0..<layout.messagesPerPage { #expect(queue.consume(into: filler)) }
             let wrapped = page + UInt64(layout.pageBytes)          // what one more add yields
             #expect(layout.slotIsGood(wrapped))                    // ...and it looks good
             // The memory a wrapped producer would write: right after the page, inside our mapping.
@@ -197,17 +203,22 @@ extension KernelCoreSuite {
             #expect(producers == [0, 1])
         }
 
-        @Test("a page swap on an index that names a page the producers never linked is refused")
+        @Test("an index scribbled onto a foreign page is repaired from the producers' own record, never written")
         func corruptProducerIndex() throws {
             let layout = try UCQLayout(messageBytes: 16, pageBytes: 128)
             let queue = try UnboundedConcurrentQueue(layout: layout)
             defer { queue.destroy() }
             let page = layout.page(of: queue.producerIndex.pointee.load(ordering: .relaxed))
+            let foreign = UnsafeMutableRawPointer(bitPattern: UInt(page + 128))!
+            foreign.initializeMemory(as: UInt8.self, repeating: 0x5A, count: 128)
             // A bad slot on a foreign page (the next 128 bytes of our mapping).
             queue.producerIndex.pointee.store(page + 128 + UInt64(layout.messagesPerPage), ordering: .relaxed)
-            var message: (UInt64, UInt64) = (0, 0)
-            #expect(!withUnsafeMutableBytes(of: &message) { queue.produce($0.baseAddress!) })
+            let message = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
+            defer { message.deallocate() }
+            TestMessage.fill(message, count: 2, producer: 0, sequence: 0)
+            #expect(queue.produce(message))
             #expect(queue.statistics.invalidStates == 1)
+            #expect(UnsafeRawBufferPointer(start: foreign, count: 128).allSatisfy { $0 == 0x5A })
         }
 
         @Test("bad configurations are rejected with what is wrong")
