@@ -58,7 +58,12 @@ enum QueueRound {
         case .ucq:
             let queue = try UnboundedConcurrentQueue(layout: try UCQLayout(messageBytes: c.messageBytes,
                                                                             pageBytes: c.ucqPageBytes))
-            var result = try freeing(queue.destroy) { try drive(UCQBenchQueue(queue: queue), kind, c, scheduling, clock, stallSeconds) }
+            var result = try freeing(queue.destroy) {
+                do { return try drive(UCQBenchQueue(queue: queue), kind, c, scheduling, clock, stallSeconds) } catch var error as QueueRoundError {
+                    error.description += " (\(queue.stateDescription))"
+                    throw error
+                }
+            }
             let stats = queue.statistics
             result.peakBytes = stats.peakPages * stats.pageBytes
             result.finalBytes = stats.currentPages * stats.pageBytes

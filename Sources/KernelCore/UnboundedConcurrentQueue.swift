@@ -217,6 +217,12 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
         defer { lock.pointee.store(0, ordering: .releasing) }
         let slot = sharedWord(Self.consIdx).pointee.load(ordering: .acquiring)
         if layout.slotIsGood(slot) { return }   // another consumer moved it already
+        // Empty at the page's end: no producer took a slot past it, so none
+        // will link a next page until someone produces. The emptiness seen
+        // before the lock may be stale (the index, or the page, moved on in
+        // between), so look again here rather than wait for a link that may
+        // never come (the thesis' consumer waits).
+        if layout.position(slot) == sharedWord(Self.prodIdx).pointee.load(ordering: .acquiring) { return }
         let oldPage = layout.page(of: slot)
         let next = Self.pageWord(oldPage, UCQLayout.nextPageOffset)
         // Acquiring: the producer reset the new page before linking it.
@@ -262,6 +268,21 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
                       currentPages: pages,
                       invalidStates: Int(privateWord(Self.invalidStates).pointee.load(ordering: .relaxed)),
                       pageBytes: layout.bytes(pages: 1))
+    }
+
+    /// The shared state in one line, for a stall report: both indexes, the
+    /// consumers' page's next link and consumed count, overflow flag, spare.
+    public var stateDescription: String {
+        let cons = sharedWord(Self.consIdx).pointee.load(ordering: .acquiring)
+        let page = layout.page(of: cons)
+        let next = page == 0 ? 0 : Self.pageWord(page, UCQLayout.nextPageOffset).pointee.load(ordering: .acquiring)
+        let consumed = page == 0 ? 0 : Self.pageWord(page, UCQLayout.consumedOffset).pointee.load(ordering: .acquiring)
+        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+        return "prod_idx \(hex(sharedWord(Self.prodIdx).pointee.load(ordering: .acquiring))) cons_idx \(hex(cons)) "
+            + "cons page next \(hex(next)) consumed \(consumed)/\(layout.messagesPerPage) "
+            + "overflow \(sharedWord(Self.prodOverflow).pointee.load(ordering: .acquiring)) "
+            + "spare \(hex(sharedWord(Self.sparePage).pointee.load(ordering: .acquiring))) "
+            + "consumer lock \(SharedMemory.word(shared, Self.consumerLock).pointee.load(ordering: .acquiring))"
     }
 
     /// The raw shared header words (tests: to corrupt or inspect them).
