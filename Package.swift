@@ -35,6 +35,14 @@ let package = Package(
         // The same loops in C at -O2, measured beside the Swift ones.
         .target(name: "CReference", dependencies: ["CPlatform"],
                 cSettings: [.unsafeFlags(["-O2"])]),
+        // The uthread context switch (assembly), FS-base writes, guarded stacks,
+        // TLS blocks: what KernelCore's uthreads need from the machine.
+        .target(name: "CUthread"),
+        // The user-level switches uthreads are measured against: glibc
+        // swapcontext and Boost.Context's jump_fcontext (libboost-context-dev).
+        .target(name: "CSwitchReference", dependencies: ["CPlatform"],
+                cSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("boost_context")]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCpupower", providers: [.apt(["libcpupower-dev"])]),
@@ -55,7 +63,7 @@ let package = Package(
         ], swiftSettings: hotPathFlags),
         // Kernel primitives: locks, futex mutex, sequence counter, the vcore
         // runtime protocol the PDR locks are generic over.
-        .target(name: "KernelCore", dependencies: ["Platform", "CPlatform"], swiftSettings: hotPathFlags),
+        .target(name: "KernelCore", dependencies: ["Platform", "CPlatform", "CUthread"], swiftSettings: hotPathFlags),
         // The emulated vcore kernel on Linux (vcore map, preemption by signal,
         // parking, controller, vcore threads): the VcoreRuntime lockbench uses.
         // Its vcore threads are a BenchKit ThreadTeam.
@@ -63,7 +71,9 @@ let package = Package(
                 swiftSettings: hotPathFlags),
         .target(name: "AnalysisKit", dependencies: ["RunFormat", "CFFTW"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
-        .target(name: "CtxBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "KernelCore", "CReference"], swiftSettings: hotPathFlags),
+        .target(name: "CtxBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "KernelCore", "CReference",
+                                                    "CUthread", "CSwitchReference"],
+                swiftSettings: hotPathFlags),
         .target(name: "LockBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "KernelCore", "VcoreEmulation",
                                                      "CPlatform", "CReference"],
                 swiftSettings: hotPathFlags),
@@ -109,7 +119,7 @@ let package = Package(
         .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "RunFormat", "Platform", "CPlatform"],
                     exclude: ["Samples"]),
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "VcoreEmulation", "KernelTestSupport",
-                                                            "Platform", "CPlatform"]),
+                                                            "Platform", "CPlatform", "CUthread", "BenchKit"]),
         .testTarget(name: "VcoreEmulationTests", dependencies: ["VcoreEmulation", "KernelCore", "KernelTestSupport",
                                                                 "BenchKit", "Platform", "CPlatform"]),
         // Reproducible randomness for the test targets that need it.
