@@ -101,7 +101,7 @@ let package = Package(
             "Platform", "LockBenchKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "CtxBench", dependencies: [
-            "Platform", "CtxBenchKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "CtxBenchKit", "KernelCore", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "Preflight", dependencies: [
             "Platform", "PreflightKit", "RunFormat", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "RunFormat", "Platform", "CPlatform"],
                     exclude: ["Samples"]),
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "VcoreEmulation", "KernelTestSupport",
-                                                            "Platform", "CPlatform", "CUthread", "BenchKit"]),
+                                                            "Platform", "CPlatform", "CUthread", "BenchKit", "SeededRandom"]),
         .testTarget(name: "VcoreEmulationTests", dependencies: ["VcoreEmulation", "KernelCore", "KernelTestSupport",
                                                                 "BenchKit", "Platform", "CPlatform"]),
         // Reproducible randomness for the test targets that need it.

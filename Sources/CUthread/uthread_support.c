@@ -120,6 +120,16 @@ int32_t kb_ustack_unmap(kb_ustack *stack) {
     return 0;
 }
 
+size_t kb_thread_stack_default_set(size_t bytes) {
+    pthread_attr_t attr;
+    size_t old = 0;
+    if (pthread_getattr_default_np(&attr) != 0) return 0;
+    if (pthread_attr_getstacksize(&attr, &old) != 0 || pthread_attr_setstacksize(&attr, bytes) != 0
+        || pthread_setattr_default_np(&attr) != 0) old = 0;
+    pthread_attr_destroy(&attr);
+    return old;
+}
+
 // MARK: - TLS templates
 
 enum { kb_max_tls_modules = 64 };

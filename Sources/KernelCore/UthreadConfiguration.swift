@@ -60,6 +60,7 @@ public enum UthreadConfigurationError: Error, Equatable, CustomStringConvertible
     case fsBaseUnsupported(FSBaseMechanism)
     case tlsUnavailable(String)
     case wrongVcore(Int, count: Int)
+    case switchToNeedsTwo(Int)
 
     public var description: String {
         switch self {
@@ -77,6 +78,7 @@ public enum UthreadConfigurationError: Error, Equatable, CustomStringConvertible
             "\(mechanism.rawValue) is not usable here (CPUID or HWCAP2 lacks FSGSBASE); use arch_prctl"
         case .tlsUnavailable(let reason): "uthread TLS unavailable: \(reason)"
         case .wrongVcore(let id, let count): "vcore \(id) does not exist (the 2LS has \(count))"
+        case .switchToNeedsTwo(let n): "a switch-to ring needs at least 2 uthreads (got \(n))"
         }
     }
 }

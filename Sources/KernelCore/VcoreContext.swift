@@ -27,9 +27,10 @@ public final class VcoreContext: @unchecked Sendable {
     public enum Outcome: Equatable, Sendable {
         /// Every uthread exited.
         case finished
-        /// The run queue is empty, `live` uthreads are blocked, and no other
-        /// vcore exists to wake them (one vcore only).
-        case deadlocked(live: Int)
+        /// The run queue is empty and the `live` uthreads left are all
+        /// blocked (parked, waiting, handed off), with no other vcore to
+        /// wake them (one vcore only): done for now, or a deadlock.
+        case allBlocked(live: Int)
         /// `requestStop` was called.
         case stopped
     }
@@ -181,12 +182,12 @@ public final class VcoreContext: @unchecked Sendable {
         state.pointee.eventsHandled &+= count
     }
 
-    /// Nothing to run: finished, deadlocked (one vcore), stopped, or wait.
+    /// Nothing to run: finished, all blocked (one vcore), stopped, or wait.
     private func idle() -> Outcome? {
         let scheduler = state.pointee.scheduler
         let live = scheduler.liveCount()
         if live == 0 { return .finished }
-        if scheduler.pointee.vcoreCount == 1 { return .deadlocked(live: live) }
+        if scheduler.pointee.vcoreCount == 1 { return .allBlocked(live: live) }
         if state.pointee.events.pointee.stop.load(ordering: .relaxed) { return .stopped }
         kb_pause()
         return nil

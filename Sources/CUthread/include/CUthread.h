@@ -81,6 +81,10 @@ int32_t kb_ustack_map(kb_ustack *stack, size_t stack_bytes, size_t tls_bytes, si
 /// Unmaps it. 0 or -errno.
 int32_t kb_ustack_unmap(kb_ustack *stack);
 
+/// Sets glibc's default stack size for threads made from now on
+/// (pthread_setattr_default_np); returns the previous one, 0 on failure.
+size_t kb_thread_stack_default_set(size_t bytes);
+
 // MARK: - TLS blocks
 
 /// A template for uthread TLS blocks, made on a vcore's thread from that
@@ -131,6 +135,31 @@ void kb_tls_block_release(uint64_t thread_pointer);
 /// tests can see which TLS block is loaded.
 uint64_t kb_tls_probe_get(void);
 void kb_tls_probe_set(uint64_t value);
+
+// MARK: - Test probes (uthread_probe.S, uthread_probe.c)
+
+/// Sets rbx, rbp, r12-r15 to regs[0..5], the x87 control word to regs[6] and
+/// MXCSR to regs[7], calls kb_uctx_switch(save, load), and when resumed
+/// writes what it finds back into regs[0..7], and regs[8] = 1 when the stack
+/// pointer is the one it left with. Restores its caller's state on return.
+void kb_uctx_probe_switch(kb_uctx *save, const kb_uctx *load, uint64_t regs[9]);
+
+/// A probe and the peer it switches to. The peer (kb_uctx_probe_peer, made
+/// with the pair as its argument) fills every callee-saved register and the
+/// FP control words with `junk` (same layout) before each switch back.
+typedef struct kb_uctx_probe_pair {
+    kb_uctx probe;
+    kb_uctx peer;
+    uint64_t junk[8];
+    uint64_t rounds;
+} kb_uctx_probe_pair;
+void kb_uctx_probe_peer(void *pair);
+
+/// Forks; the child maps a stack of `stack_bytes` over a guard page and
+/// recurses on it until it overflows. Returns the signal that ended the child
+/// (SIGSEGV expected), 1000 + its exit status if it exited, or -errno
+/// (-ETIMEDOUT, the child killed, after `timeout_ms`).
+int32_t kb_uctx_probe_overflow_in_child(size_t stack_bytes, int32_t timeout_ms);
 
 #ifdef __cplusplus
 }
