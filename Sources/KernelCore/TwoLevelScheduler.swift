@@ -238,6 +238,9 @@ extension UnsafeMutablePointer where Pointee == SchedulerState {
         if locked { pointee.lock.lock() }
         precondition(uthread.pointee.state == .blocked, "woke a uthread that was not blocked")
         uthread.pointee.state = .runnable
+        // Still listed if it blocked by switching to another uthread, which
+        // bypasses the 2LS.
+        activeRemove(uthread)
         enqueue(uthread)
         if locked { pointee.lock.unlock() }
     }

@@ -160,7 +160,7 @@ public final class VcoreContext: @unchecked Sendable {
                 scheduler.threadBlocked(from)
                 vcore.pointee.blockHook.unsafelyUnwrapped(vcore.pointee.blockArgument, UnsafeMutableRawPointer(from))
             case .handOff:
-                from.pointee.state = .blocked
+                scheduler.threadBlocked(from)
                 next = vcore.pointee.handOffTarget
             case .exit:
                 scheduler.threadExited(from)
