@@ -38,7 +38,8 @@ public enum KernelThreadSwitch {
         precondition(threads > 0 && threads <= maximumThreads && switchesPerTrial > 0)
         let perThread = max(1, switchesPerTrial / threads)
         let ring = CacheLineArray<FutexWord>(count: threads) { FutexWord($0 == 0 ? 1 : 0) }
-        let span = CacheLineArray<Atomic<UInt64>>(count: 2) { Atomic($0 == 0 ? UInt64.max : 0) }
+        // Each member's first and last tick, on its own line (written once each).
+        let span = CacheLineArray<(first: UInt64, last: UInt64)>(count: threads) { _ in (0, 0) }
         defer { ring.deallocate(); span.deallocate() }
         let team = ThreadTeam(cpus: Array(repeating: cpu, count: threads), scheduling: scheduling) { _, _ in () }
         let failed = CacheLineBox(Atomic<Bool>(false))
@@ -62,8 +63,7 @@ public enum KernelThreadSwitch {
                 }
             }
             let last = kb_rdtsc_end()
-            span.pointer(at: 0).pointee.min(first, ordering: .relaxed)
-            span.pointer(at: 1).pointee.max(last, ordering: .relaxed)
+            span.pointer(at: index).pointee = (first, last)
         })
         team.release()
         let joined = team.join(timeout: .seconds(120))
@@ -73,8 +73,9 @@ public enum KernelThreadSwitch {
                                   errno: ETIMEDOUT)
         }
         if failed.pointee.load(ordering: .relaxed) || StopRequest.isRequested { return nil }
-        let start = span.pointer(at: 0).pointee.load(ordering: .relaxed)
-        let end = span.pointer(at: 1).pointee.load(ordering: .relaxed)
+        // The join's acquire made every member's ticks visible.
+        let start = (0..<threads).map { span[$0].first }.min() ?? 0
+        let end = (0..<threads).map { span[$0].last }.max() ?? 0
         guard end > start else { return nil }
         return clock.nanoseconds(end - start) / Double(perThread * threads)
     }

@@ -74,6 +74,7 @@ public enum SwitchSession {
             }
             var syscall = SyscallFloor()
             if var m = runner.measure(&syscall) {
+                m.benchmark = "switch"
                 m.variant = "reference"
                 m.param = "peer=syscall_getppid"
                 outcome.measurements.append(m)
