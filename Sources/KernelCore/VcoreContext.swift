@@ -165,7 +165,7 @@ public final class VcoreContext: @unchecked Sendable {
             case .exit:
                 scheduler.threadExited(from)
             case .none:
-                preconditionFailure("uthread \(from.pointee.id) entered vcore context with no action")
+                preconditionFailure("a uthread entered vcore context with no action")
             }
             vcore.pointee.action = .none
             vcore.pointee.current = nil
