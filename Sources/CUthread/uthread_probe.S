@@ -2,6 +2,8 @@
 // FP control words to chosen values, switch away and back, and report what
 // came back, which C or Swift cannot do (the compiler owns the registers).
 
+#include "uthread_frame.h"
+
         .text
 
 // void kb_uctx_probe_switch(kb_uctx *save, const kb_uctx *load, uint64_t regs[9])
@@ -15,25 +17,13 @@
         .p2align 4
 kb_uctx_probe_switch:
         .cfi_startproc
-        pushq   %rbp
-        pushq   %rbx
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
+        PUSH_CALLEE_SAVED
         pushq   %rdx                    // regs
         subq    $16, %rsp
         fnstcw  (%rsp)                  // the caller's FP control, restored at the end
         stmxcsr 4(%rsp)
         movq    %rsp, 8(%rsp)           // the stack pointer, compared afterwards
-        fldcw   48(%rdx)
-        ldmxcsr 56(%rdx)
-        movq    0(%rdx), %rbx
-        movq    8(%rdx), %rbp
-        movq    16(%rdx), %r12
-        movq    24(%rdx), %r13
-        movq    32(%rdx), %r14
-        movq    40(%rdx), %r15
+        LOAD_PROBE_VALUES %rdx
         call    kb_uctx_switch
         movq    16(%rsp), %rax          // regs
         movq    %rbx, 0(%rax)
@@ -53,12 +43,7 @@ kb_uctx_probe_switch:
         fldcw   (%rsp)
         ldmxcsr 4(%rsp)
         addq    $24, %rsp
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %rbx
-        popq    %rbp
+        POP_CALLEE_SAVED
         ret
         .cfi_endproc
         .size   kb_uctx_probe_switch, .-kb_uctx_probe_switch
@@ -71,33 +56,16 @@ kb_uctx_probe_switch:
         .p2align 4
 kb_uctx_probe_clobber_switch:
         .cfi_startproc
-        pushq   %rbp
-        pushq   %rbx
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
+        PUSH_CALLEE_SAVED
         subq    $8, %rsp
         fnstcw  (%rsp)
         stmxcsr 4(%rsp)
-        fldcw   48(%rdx)
-        ldmxcsr 56(%rdx)
-        movq    0(%rdx), %rbx
-        movq    8(%rdx), %rbp
-        movq    16(%rdx), %r12
-        movq    24(%rdx), %r13
-        movq    32(%rdx), %r14
-        movq    40(%rdx), %r15
+        LOAD_PROBE_VALUES %rdx
         call    kb_uctx_switch
         fldcw   (%rsp)
         ldmxcsr 4(%rsp)
         addq    $8, %rsp
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %rbx
-        popq    %rbp
+        POP_CALLEE_SAVED
         ret
         .cfi_endproc
         .size   kb_uctx_probe_clobber_switch, .-kb_uctx_probe_clobber_switch

@@ -15,17 +15,14 @@
 //
 // kb_uctx layout: sp at 0, fs_base at 8.
 
+#include "uthread_frame.h"
+
         .text
 
 // Pushes the callee-saved state of the caller and stores the stack pointer
 // into save (%rdi).
 .macro SAVE_FRAME
-        pushq   %rbp
-        pushq   %rbx
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
+        PUSH_CALLEE_SAVED
         subq    $8, %rsp
         fnstcw  (%rsp)
         stmxcsr 4(%rsp)
@@ -38,12 +35,7 @@
         fldcw   (%rsp)
         ldmxcsr 4(%rsp)
         addq    $8, %rsp
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %rbx
-        popq    %rbp
+        POP_CALLEE_SAVED
         ret
 .endm
 

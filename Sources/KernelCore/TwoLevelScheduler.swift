@@ -176,8 +176,7 @@ struct SchedulerState {
     let variant: TwoLevelScheduler.Variant
     let lock: SpinLock
     let vcoreCount: Int
-    var runHead: UnsafeMutablePointer<UthreadRecord>?
-    var runTail: UnsafeMutablePointer<UthreadRecord>?
+    var runQueue = UthreadQueue()
     var runCount = 0
     var activeHead: UnsafeMutablePointer<UthreadRecord>?
     var activeCount = 0
@@ -265,20 +264,13 @@ extension UnsafeMutablePointer where Pointee == SchedulerState {
     }
 
     func enqueue(_ uthread: UnsafeMutablePointer<UthreadRecord>) {
-        if pointee.variant.checksInvariants {
-            precondition(uthread.pointee.runNext == nil && uthread != pointee.runTail, "uthread queued twice")
-        }
-        uthread.pointee.runNext = nil
-        if let tail = pointee.runTail { tail.pointee.runNext = uthread } else { pointee.runHead = uthread }
-        pointee.runTail = uthread
+        if pointee.variant.checksInvariants { precondition(!pointee.runQueue.holds(uthread), "uthread queued twice") }
+        pointee.runQueue.append(uthread)
         pointee.runCount += 1
     }
 
     func dequeue() -> UnsafeMutablePointer<UthreadRecord>? {
-        guard let head = pointee.runHead else { return nil }
-        pointee.runHead = head.pointee.runNext
-        if pointee.runHead == nil { pointee.runTail = nil }
-        head.pointee.runNext = nil
+        guard let head = pointee.runQueue.popFirst() else { return nil }
         pointee.runCount -= 1
         return head
     }

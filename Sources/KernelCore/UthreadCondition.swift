@@ -30,12 +30,7 @@ public struct UthreadCondition: @unchecked Sendable {
     public func signal() {
         let state = box.pointer
         state.pointee.guardLock.lock()
-        let waiter = state.pointee.waitHead
-        if let waiter {
-            state.pointee.waitHead = waiter.pointee.runNext
-            if state.pointee.waitHead == nil { state.pointee.waitTail = nil }
-            waiter.pointee.runNext = nil
-        }
+        let waiter = state.pointee.waiters.popFirst()
         state.pointee.guardLock.unlock()
         if let waiter { waiter.pointee.scheduler.threadRunnable(waiter) }
     }
@@ -44,9 +39,7 @@ public struct UthreadCondition: @unchecked Sendable {
     public func broadcast() {
         let state = box.pointer
         state.pointee.guardLock.lock()
-        var waiter = state.pointee.waitHead
-        state.pointee.waitHead = nil
-        state.pointee.waitTail = nil
+        var waiter = state.pointee.waiters.takeAll()
         state.pointee.guardLock.unlock()
         while let current = waiter {
             waiter = current.pointee.runNext
@@ -63,8 +56,7 @@ public struct UthreadCondition: @unchecked Sendable {
 
 struct ConditionState {
     let guardLock = SpinLock()
-    var waitHead: UnsafeMutablePointer<UthreadRecord>?
-    var waitTail: UnsafeMutablePointer<UthreadRecord>?
+    var waiters = UthreadQueue()
 }
 
 /// What the block hook of `wait` needs: the condition (guard held) and the
@@ -79,9 +71,7 @@ struct ConditionWait {
 let conditionBlockHook: BlockHook = { argument, uthread in
     let wait = argument.unsafelyUnwrapped.assumingMemoryBound(to: ConditionWait.self).pointee
     let record = uthread.assumingMemoryBound(to: UthreadRecord.self)
-    record.pointee.runNext = nil
-    if let tail = wait.condition.pointee.waitTail { tail.pointee.runNext = record } else { wait.condition.pointee.waitHead = record }
-    wait.condition.pointee.waitTail = record
+    wait.condition.pointee.waiters.append(record)
     wait.condition.pointee.guardLock.unlock()
     wait.mutex.release(by: record)
 }

@@ -61,33 +61,19 @@ public struct UthreadMutex: @unchecked Sendable {
     }
 }
 
-/// The mutex's fields: owner and FIFO of waiters (linked through `runNext`,
-/// free while a uthread is blocked).
+/// The mutex's fields: owner and FIFO of waiters.
 struct MutexState {
     let guardLock = SpinLock()
     var owner: UnsafeMutablePointer<UthreadRecord>?
-    var waitHead: UnsafeMutablePointer<UthreadRecord>?
-    var waitTail: UnsafeMutablePointer<UthreadRecord>?
+    var waiters = UthreadQueue()
 }
 
 extension UnsafeMutablePointer where Pointee == MutexState {
-    /// Queues a blocked uthread (guard held).
-    func append(_ uthread: UnsafeMutablePointer<UthreadRecord>) {
-        uthread.pointee.runNext = nil
-        if let tail = pointee.waitTail { tail.pointee.runNext = uthread } else { pointee.waitHead = uthread }
-        pointee.waitTail = uthread
-    }
-
     /// The unlock: hand the mutex to the first waiter, or free it.
     func release(by owner: UnsafeMutablePointer<UthreadRecord>) {
         pointee.guardLock.lock()
         precondition(pointee.owner == owner, "uthread mutex unlocked by a uthread that does not own it")
-        let waiter = pointee.waitHead
-        if let waiter {
-            pointee.waitHead = waiter.pointee.runNext
-            if pointee.waitHead == nil { pointee.waitTail = nil }
-            waiter.pointee.runNext = nil
-        }
+        let waiter = pointee.waiters.popFirst()
         pointee.owner = waiter
         pointee.guardLock.unlock()
         if let waiter { waiter.pointee.scheduler.threadRunnable(waiter) }
@@ -97,6 +83,6 @@ extension UnsafeMutablePointer where Pointee == MutexState {
 /// Vcore context, after a uthread blocked in `lock`: queue it, release the guard.
 let mutexBlockHook: BlockHook = { argument, uthread in
     let state = argument.unsafelyUnwrapped.assumingMemoryBound(to: MutexState.self)
-    state.append(uthread.assumingMemoryBound(to: UthreadRecord.self))
+    state.pointee.waiters.append(uthread.assumingMemoryBound(to: UthreadRecord.self))
     state.pointee.guardLock.unlock()
 }
