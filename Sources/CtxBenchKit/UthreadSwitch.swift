@@ -19,7 +19,8 @@ import KernelCore
 ///   adds one park and one first pop per uthread: `iterations = N * k`
 ///   switches, with N parks on top (1% of a batch at k = 100).
 /// - `.switchTo`: a ring, uthread i switching straight to i+1, bypassing
-///   the 2LS: one hardware switch per step; uthread 0 parks after `k` laps.
+///   the 2LS: one hardware switch per step; uthread 0 parks after `k` laps
+///   (N·k switches).
 ///
 /// Runs on the thread that made `vcore`; `finish` lets every uthread exit.
 public final class UthreadSwitch: TrialBenchmark {
@@ -89,15 +90,19 @@ public final class UthreadSwitch: TrialBenchmark {
                     }
                 }
             case .switchTo:
+                // One loop and one call site for every uthread, as in the
+                // thesis' test: a switch then returns to the address the
+                // return-stack predictor expects, whichever uthread resumes.
                 uthread = try scheduler.spawn(tls: tls, on: vcore, start: .suspended) { me in
                     let next = ring[(me.id + 1) % threads]
-                    if me.id == 0 {
-                        while !control.pointee.stop {
-                            for _ in 0..<control.pointee.perUthread { me.switchTo(next) }
-                            me.park()
+                    let leader = me.id == 0
+                    var laps = 0
+                    while !control.pointee.stop {
+                        me.switchTo(next)
+                        if leader {
+                            laps += 1
+                            if laps == control.pointee.perUthread { laps = 0; me.park() }
                         }
-                    } else {
-                        while !control.pointee.stop { me.switchTo(next) }
                     }
                 }
             }

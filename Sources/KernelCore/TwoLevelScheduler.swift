@@ -93,22 +93,25 @@ public final class TwoLevelScheduler: @unchecked Sendable {
             guard let vcore else { throw UthreadConfigurationError.tlsUnavailable("a TLS uthread needs the vcore whose TLS it copies") }
             template = try vcore.tlsTemplate()
         }
-        let record = UnsafeMutablePointer<UthreadRecord>.allocate(capacity: 1)
-        record.initialize(to: UthreadRecord(id: 0, scheduler: state))
+        // The control block sits at the top of the uthread's own stack, on
+        // the page its saved frame is on: a switch touches one page, not two
+        // (it shows at 1000 uthreads, where the TLB no longer holds them all).
+        var stack = kb_ustack()
         let tlsBytes = template.map { $0.pointee.below + $0.pointee.above } ?? 0
-        let rc = kb_ustack_map(&record.pointee.stack, configuration.roundedStackBytes, tlsBytes,
-                               template?.pointee.align ?? 16)
+        let rc = kb_ustack_map(&stack, configuration.roundedStackBytes, tlsBytes, template?.pointee.align ?? 16)
         guard rc == 0 else {
-            record.deinitialize(count: 1)
-            record.deallocate()
             throw SystemCallError("mmap (uthread stack of \(configuration.roundedStackBytes) bytes)", errno: -rc)
         }
+        let recordAddress = (UInt(bitPattern: stack.stack_top) - UInt(MemoryLayout<UthreadRecord>.stride)) & ~UInt(63)
+        let record = UnsafeMutablePointer<UthreadRecord>(bitPattern: recordAddress).unsafelyUnwrapped
+        record.initialize(to: UthreadRecord(id: 0, scheduler: state))
+        stack.stack_top = UnsafeMutableRawPointer(record)
+        record.pointee.stack = stack
         if let template {
             let threadPointer = kb_tls_block_init(template, record.pointee.stack.tls_block)
             guard threadPointer != 0 else {
-                _ = kb_ustack_unmap(&record.pointee.stack)
                 record.deinitialize(count: 1)
-                record.deallocate()
+                _ = kb_ustack_unmap(&stack)
                 throw SystemCallError("malloc (uthread dtv)", errno: ENOMEM)
             }
             record.pointee.context.fs_base = threadPointer
@@ -158,9 +161,10 @@ public final class TwoLevelScheduler: @unchecked Sendable {
     private static func destroy(_ record: UnsafeMutablePointer<UthreadRecord>) {
         if let body = record.pointee.body { Unmanaged<UthreadBody>.fromOpaque(body).release() }
         if record.pointee.hasTLS { kb_tls_block_release(record.pointee.context.fs_base) }
-        _ = kb_ustack_unmap(&record.pointee.stack)
+        // The record is in the mapping it describes: copy, then unmap.
+        var stack = record.pointee.stack
         record.deinitialize(count: 1)
-        record.deallocate()
+        _ = kb_ustack_unmap(&stack)
     }
 
     private func withLock<T>(_ body: () -> T) -> T {

@@ -12,8 +12,7 @@ import Testing
     func badValues(_ args: [String]) throws {
         let result = try ToolRunner.run("ctxbench", ["switch"] + args + ["--out", "/nonexistent/never"])
         #expect(result.status == 64, "ctxbench switch \(args): status \(result.status), \(result.stderr)")
-        #expect(result.stderr.hasPrefix("Error: ") && result.stderr.split(separator: "\n").count <= 2,
-                "ctxbench switch \(args): \(result.stderr)")
+        #expect(result.stderr.hasPrefix("Error: "), "ctxbench switch \(args): \(result.stderr)")
     }
 
     @Test func tinyRunWritesTheTablesAndTheStamp() throws {
