@@ -13,6 +13,10 @@
 
 enum { kb_reference_stack_bytes = 64 * 1024 };
 
+// The peers' stacks and contexts, static so a batch allocates nothing (one
+// reference runs at a time, on the measuring thread).
+static uint8_t kb_reference_stack[kb_reference_stack_bytes] __attribute__((aligned(64)));
+
 // MARK: - glibc swapcontext
 
 struct kb_swap_pair {
@@ -20,6 +24,7 @@ struct kb_swap_pair {
     long remaining;   // round trips the peer still makes
 };
 
+static struct kb_swap_pair kb_swap_pair_storage;
 static struct kb_swap_pair *kb_swap_current;
 
 static void kb_swap_peer(void) {
@@ -28,10 +33,9 @@ static void kb_swap_peer(void) {
 }
 
 uint64_t kb_reference_swapcontext_batch(long iterations) {
-    struct kb_swap_pair *pair = calloc(1, sizeof *pair);
-    void *stack = malloc(kb_reference_stack_bytes);
-    if (!pair || !stack || getcontext(&pair->peer) != 0) { free(pair); free(stack); return 0; }
-    pair->peer.uc_stack.ss_sp = stack;
+    struct kb_swap_pair *pair = &kb_swap_pair_storage;
+    if (getcontext(&pair->peer) != 0) return 0;
+    pair->peer.uc_stack.ss_sp = kb_reference_stack;
     pair->peer.uc_stack.ss_size = kb_reference_stack_bytes;
     pair->peer.uc_link = NULL;
     kb_swap_current = pair;
@@ -41,11 +45,8 @@ uint64_t kb_reference_swapcontext_batch(long iterations) {
     swapcontext(&pair->main, &pair->peer);
     uint64_t start = kb_rdtsc_begin();
     for (long i = 0; i < rounds; i++) swapcontext(&pair->main, &pair->peer);
-    uint64_t elapsed = kb_rdtsc_end() - start;
-    // The peer is parked inside swapcontext; dropping its stack ends it.
-    free(stack);
-    free(pair);
-    return elapsed;
+    // The peer stays parked inside swapcontext; the next batch remakes it.
+    return kb_rdtsc_end() - start;
 }
 
 // MARK: - Boost.Context jump_fcontext (extern "C" in libboost_context 1.74)
@@ -60,17 +61,13 @@ static void kb_fcontext_peer(kb_transfer_t from) {
 }
 
 uint64_t kb_reference_fcontext_batch(long iterations) {
-    void *stack = malloc(kb_reference_stack_bytes);
-    if (!stack) return 0;
-    kb_fcontext_t peer = make_fcontext((char *)stack + kb_reference_stack_bytes,
+    kb_fcontext_t peer = make_fcontext(kb_reference_stack + kb_reference_stack_bytes,
                                        kb_reference_stack_bytes, kb_fcontext_peer);
     long rounds = (iterations + 1) / 2;
     kb_transfer_t t = jump_fcontext(peer, NULL);   // first entry, untimed
     uint64_t start = kb_rdtsc_begin();
     for (long i = 0; i < rounds; i++) t = jump_fcontext(t.fctx, NULL);
-    uint64_t elapsed = kb_rdtsc_end() - start;
-    free(stack);
-    return elapsed;
+    return kb_rdtsc_end() - start;
 }
 
 // MARK: - FS base writes

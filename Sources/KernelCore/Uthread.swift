@@ -78,21 +78,21 @@ public struct Uthread: Hashable, @unchecked Sendable {
     /// Blocks until `TwoLevelScheduler.wake` (or a switch-to) resumes it;
     /// the 2LS does not know of it meanwhile.
     public func park() {
-        block(hook: parkHook, argument: nil)
+        block(.park, argument: nil)
     }
 
     /// Whether it is blocked (parked, waiting, or handed off by switch-to):
     /// what `wake` and `switchTo` accept. A snapshot.
     public var isBlocked: Bool { record.pointee.state == .blocked }
 
-    /// Blocks: drops into vcore context, which runs `hook(argument, self)`
-    /// there (with this uthread's context already saved, so a waker on
+    /// Blocks: drops into vcore context, which finishes `kind` there with
+    /// `argument` (with this uthread's context already saved, so a waker on
     /// another vcore can never resume a half-saved uthread), then schedules.
-    func block(hook: BlockHook, argument: UnsafeMutableRawPointer?) {
+    func block(_ kind: BlockKind, argument: UnsafeMutableRawPointer?) {
         let vcore = record.pointee.vcore.unsafelyUnwrapped
         vcore.pointee.events.pointee.notifDisabled.store(true, ordering: .relaxed)
         vcore.pointee.action = .block
-        vcore.pointee.blockHook = hook
+        vcore.pointee.blockKind = kind
         vcore.pointee.blockArgument = argument
         enterVcoreContext(vcore)
     }
@@ -128,9 +128,6 @@ public struct Uthread: Hashable, @unchecked Sendable {
         }
     }
 }
-
-/// Parking needs nothing done in vcore context.
-let parkHook: BlockHook = { _, _ in }
 
 /// The saved context of a uthread: its record's first field.
 @inline(__always)

@@ -21,7 +21,7 @@ public struct UthreadCondition: @unchecked Sendable {
         var wait = ConditionWait(condition: state, mutex: mutex.box.pointer)
         withUnsafeMutablePointer(to: &wait) { waitPointer in
             // The pair lives on this uthread's stack, which stays put while it is blocked.
-            uthread.block(hook: conditionBlockHook, argument: UnsafeMutableRawPointer(waitPointer))
+            uthread.block(.condition, argument: UnsafeMutableRawPointer(waitPointer))
         }
         mutex.lock(by: uthread)
     }
@@ -68,9 +68,9 @@ struct ConditionWait {
 
 /// Vcore context, after a uthread blocked in `wait`: queue it on the
 /// condition, release the condition's guard, then the mutex.
-let conditionBlockHook: BlockHook = { argument, uthread in
+@inline(never)
+func finishConditionWait(_ argument: UnsafeMutableRawPointer?, _ record: UnsafeMutablePointer<UthreadRecord>) {
     let wait = argument.unsafelyUnwrapped.assumingMemoryBound(to: ConditionWait.self).pointee
-    let record = uthread.assumingMemoryBound(to: UthreadRecord.self)
     wait.condition.pointee.waiters.append(record)
     wait.condition.pointee.guardLock.unlock()
     wait.mutex.release(by: record)

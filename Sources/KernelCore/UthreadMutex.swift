@@ -29,7 +29,7 @@ public struct UthreadMutex: @unchecked Sendable {
             return
         }
         // Queued and the guard released in vcore context; resumed as owner.
-        uthread.block(hook: mutexBlockHook, argument: UnsafeMutableRawPointer(state))
+        uthread.block(.mutex, argument: UnsafeMutableRawPointer(state))
     }
 
     /// Takes the mutex if no one owns it; true when taken.
@@ -81,8 +81,9 @@ extension UnsafeMutablePointer where Pointee == MutexState {
 }
 
 /// Vcore context, after a uthread blocked in `lock`: queue it, release the guard.
-let mutexBlockHook: BlockHook = { argument, uthread in
+@inline(never)
+func finishMutexBlock(_ argument: UnsafeMutableRawPointer?, _ uthread: UnsafeMutablePointer<UthreadRecord>) {
     let state = argument.unsafelyUnwrapped.assumingMemoryBound(to: MutexState.self)
-    state.pointee.waiters.append(uthread.assumingMemoryBound(to: UthreadRecord.self))
+    state.pointee.waiters.append(uthread)
     state.pointee.guardLock.unlock()
 }

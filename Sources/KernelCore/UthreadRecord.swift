@@ -43,8 +43,8 @@ enum VcoreAction: UInt8 {
     case none
     /// Yielded: back onto the run queue (2LS `thread_paused`).
     case requeue
-    /// Blocked: run `blockHook(blockArgument, uthread)` in vcore context
-    /// (enqueue on a wait queue, release its spinlock), then schedule.
+    /// Blocked: finish the `blockKind` in vcore context with
+    /// `blockArgument` (enqueue on a wait queue, release its spinlock), then schedule.
     case block
     /// Handed off: mark it blocked, handle events, pop `handOffTarget` without
     /// asking the 2LS (the slow path of switch-to). The target may be the
@@ -54,9 +54,18 @@ enum VcoreAction: UInt8 {
     case exit
 }
 
-/// A function run in vcore context after a uthread blocked: `argument` is the
-/// wait queue, `uthread` the `UthreadRecord` that blocked.
-typealias BlockHook = @convention(c) (_ argument: UnsafeMutableRawPointer?, _ uthread: UnsafeMutableRawPointer) -> Void
+/// What vcore context finishes for a uthread that blocked, after its context
+/// was saved: a closed set, so the vcore loop calls each directly (no
+/// indirect call on the path `park` takes at the end of every batch).
+enum BlockKind: UInt8 {
+    /// Nothing: `wake` or a switch-to resumes it.
+    case park
+    /// `UthreadMutex.lock`: queue it on the mutex (argument), release the guard.
+    case mutex
+    /// `UthreadCondition.wait`: queue it on the condition and release the
+    /// mutex (argument: a `ConditionWait`).
+    case condition
+}
 
 /// The words other threads touch: the event mailbox, `notif_pending`,
 /// `notif_disabled` (published for observers; only the vcore writes it) and
@@ -78,7 +87,7 @@ struct VcoreState {
     var current: UnsafeMutablePointer<UthreadRecord>?
     var action: VcoreAction = .none
     var handOffTarget: UnsafeMutablePointer<UthreadRecord>?
-    var blockHook: BlockHook?
+    var blockKind: BlockKind = .park
     var blockArgument: UnsafeMutableRawPointer?
     /// Events vcore context handled (only this vcore writes it).
     var eventsHandled: UInt64 = 0

@@ -158,7 +158,11 @@ public final class VcoreContext: @unchecked Sendable {
                 scheduler.threadPaused(from)
             case .block:
                 scheduler.threadBlocked(from)
-                vcore.pointee.blockHook.unsafelyUnwrapped(vcore.pointee.blockArgument, UnsafeMutableRawPointer(from))
+                switch vcore.pointee.blockKind {
+                case .park: break
+                case .mutex: finishMutexBlock(vcore.pointee.blockArgument, from)
+                case .condition: finishConditionWait(vcore.pointee.blockArgument, from)
+                }
             case .handOff:
                 scheduler.threadBlocked(from)
                 next = vcore.pointee.handOffTarget

@@ -14,10 +14,11 @@ extern "C" {
 
 /// `iterations` one-way switches (iterations/2 round trips, rounded up) by
 /// swapcontext; returns elapsed ticks, or 0 when a context cannot be made.
+/// The peers' stacks are static: one batch at a time, from one thread.
 uint64_t kb_reference_swapcontext_batch(long iterations);
 
 /// `iterations` one-way switches by Boost.Context jump_fcontext (libboost_context);
-/// returns elapsed ticks, or 0 when the stack cannot be allocated.
+/// returns elapsed ticks.
 uint64_t kb_reference_fcontext_batch(long iterations);
 
 /// `iterations` wrfsbase writes (each of the current value, then a read back
