@@ -39,6 +39,14 @@ let package = Package(
         // ck_ring and ck_fifo_mpmc (Debian libck-dev) and a mutex deque, at -O2.
         .target(name: "CQueueReference", dependencies: ["CPlatform"],
                 cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("ck")]),
+        // The uthread context switch (assembly), FS-base writes, guarded stacks,
+        // TLS blocks: what KernelCore's uthreads need from the machine.
+        .target(name: "CUthread"),
+        // The user-level switches uthreads are measured against: glibc
+        // swapcontext and Boost.Context's jump_fcontext (libboost-context-dev).
+        .target(name: "CSwitchReference", dependencies: ["CPlatform"],
+                cSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("boost_context")]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCpupower", providers: [.apt(["libcpupower-dev"])]),
@@ -59,7 +67,7 @@ let package = Package(
         ], swiftSettings: hotPathFlags),
         // Kernel primitives: locks, futex mutex, sequence counter, the vcore
         // runtime protocol the PDR locks are generic over.
-        .target(name: "KernelCore", dependencies: ["Platform", "CPlatform"], swiftSettings: hotPathFlags),
+        .target(name: "KernelCore", dependencies: ["Platform", "CPlatform", "CUthread"], swiftSettings: hotPathFlags),
         // The emulated vcore kernel on Linux (vcore map, preemption by signal,
         // parking, controller, vcore threads): the VcoreRuntime lockbench uses.
         // Its vcore threads are a BenchKit ThreadTeam.
@@ -68,7 +76,8 @@ let package = Package(
         .target(name: "AnalysisKit", dependencies: ["RunFormat", "CFFTW"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
         .target(name: "CtxBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "KernelCore", "CReference",
-                                                    "CQueueReference"], swiftSettings: hotPathFlags),
+                                                    "CQueueReference", "CUthread", "CSwitchReference"],
+                swiftSettings: hotPathFlags),
         .target(name: "LockBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "KernelCore", "VcoreEmulation",
                                                      "CPlatform", "CReference"],
                 swiftSettings: hotPathFlags),
@@ -96,7 +105,7 @@ let package = Package(
             "Platform", "LockBenchKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "CtxBench", dependencies: [
-            "Platform", "CtxBenchKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "CtxBenchKit", "KernelCore", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "Preflight", dependencies: [
             "Platform", "PreflightKit", "RunFormat", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -114,7 +123,7 @@ let package = Package(
         .testTarget(name: "BenchKitTests", dependencies: ["BenchKit", "RunFormat", "Platform", "CPlatform"],
                     exclude: ["Samples"]),
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "VcoreEmulation", "KernelTestSupport",
-                                                            "Platform", "CPlatform"]),
+                                                            "Platform", "CPlatform", "CUthread", "BenchKit", "SeededRandom"]),
         .testTarget(name: "VcoreEmulationTests", dependencies: ["VcoreEmulation", "KernelCore", "KernelTestSupport",
                                                                 "BenchKit", "Platform", "CPlatform"]),
         // Reproducible randomness for the test targets that need it.

@@ -16,6 +16,7 @@ struct CtxBench: ParsableCommand {
             IPCCommand.self,
             RemoteOpCommand.self,
             QueueCommand.self,
+            SwitchCommand.self,
         ],
         defaultSubcommand: FloorsCommand.self)
 }

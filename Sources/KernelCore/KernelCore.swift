@@ -21,3 +21,11 @@
 //   FutexMutex        a sleeping mutex on one futex word (kernel-side sections)
 //   SequenceCounter   a seqlock counter: one writer, readers retry
 //   VcoreRuntime      what a PDR lock asks of the vcores it runs on
+//
+// Uthreads (thesis §4, Tables 4.1/4.2; the switch is CUthread's assembly):
+//   Uthread            a saved context on a guarded stack: yield, switchTo, park
+//   VcoreContext       a vcore's own context and loop: events (notif_pending), pop
+//   TwoLevelScheduler  the 2LS: global run queue, active list; locked / no sched
+//                      locking / no locking no asserts
+//   UthreadMutex, UthreadCondition   blocking in the 2LS
+//   UthreadConfiguration, FSBaseMechanism   what a uthread world is built with

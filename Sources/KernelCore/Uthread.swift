@@ -1,0 +1,182 @@
+// A uthread as its body sees it: yield, switch to another, block, exit.
+// Every verb drops into vcore context (or straight into another uthread)
+// through the assembly switch; none allocates or retains.
+
+import CUthread
+
+/// A user-level thread: a saved context (callee-saved registers, stack
+/// pointer, instruction pointer, FP control words, and the FS base when it
+/// has TLS) on a stack of its own with a guard page under it.
+///
+/// A trivial handle over the control block the `TwoLevelScheduler` made; the
+/// body receives its own handle, and passes it to the mutex and condition
+/// variable, since "the current uthread" is not a TLS lookup here (a TLS
+/// uthread runs with its own TLS block loaded).
+public struct Uthread: Hashable, @unchecked Sendable {
+    let record: UnsafeMutablePointer<UthreadRecord>
+
+    init(record: UnsafeMutablePointer<UthreadRecord>) { self.record = record }
+
+    /// Its number in its scheduler, from 0 in spawn order.
+    public var id: Int { record.pointee.id }
+    /// Whether it has a TLS block of its own (and so switches the FS base).
+    public var hasTLS: Bool { record.pointee.hasTLS }
+    /// The vcore it runs on now (valid in its body).
+    public var vcoreID: Int { record.pointee.vcore.unsafelyUnwrapped.pointee.id }
+    /// Events its vcore's vcore context has handled so far (valid in its body).
+    public var eventsHandledByVcore: UInt64 { record.pointee.vcore.unsafelyUnwrapped.pointee.eventsHandled }
+
+    /// `uthread_yield`: saves this uthread and drops into vcore context,
+    /// where the 2LS puts it back on the run queue, handles events if
+    /// `notif_pending`, and pops whichever uthread it picks next.
+    public func yield() {
+        let vcore = record.pointee.vcore.unsafelyUnwrapped
+        vcore.pointee.events.pointee.notifDisabled.store(true, ordering: .relaxed)
+        vcore.pointee.action = .requeue
+        enterVcoreContext(vcore)
+    }
+
+    /// Switch-to: passes the vcore straight to `target`, a blocked uthread
+    /// (one made with `.suspended`, or that switched away itself), without
+    /// asking the 2LS; this uthread becomes blocked until something switches
+    /// to it or wakes it.
+    ///
+    /// Skipping vcore context could skip an event, so notifications are
+    /// disabled around the switch, as vcore context has them: with
+    /// `notif_pending` already set this goes the slow way (vcore context
+    /// handles the events, then pops `target`), and the uthread that resumes
+    /// checks the flag again on its way out (`leaveVcoreContext`), catching an
+    /// event posted during the switch.
+    public func switchTo(_ target: Uthread) {
+        let vcore = record.pointee.vcore.unsafelyUnwrapped
+        let events = vcore.pointee.events
+        events.pointee.notifDisabled.store(true, ordering: .relaxed)
+        if events.pointee.notifPending.load(ordering: .acquiring) != 0 {
+            vcore.pointee.action = .handOff
+            vcore.pointee.handOffTarget = target.record
+            enterVcoreContext(vcore)
+            return
+        }
+        let next = target.record
+        if record.pointee.scheduler.pointee.variant.checksInvariants {
+            precondition(record.pointee.state == .running, "switch-to from a uthread that is not running")
+            precondition(next.pointee.state == .blocked && next != record,
+                         "switch-to a uthread that is not blocked (runnable, running or exited)")
+        }
+        record.pointee.state = .blocked
+        next.pointee.state = .running
+        next.pointee.vcore = vcore
+        vcore.pointee.current = next
+        vcore.pointee.pops &+= 1
+        let loadFS = record.pointee.hasTLS || next.pointee.hasTLS
+        if loadFS && !next.pointee.hasTLS { next.pointee.context.fs_base = vcore.pointee.context.fs_base }
+        switchContext(save: contextPointer(record), load: contextPointer(next), loadFS: loadFS,
+                      mechanism: vcore.pointee.fsMechanism)
+        leaveVcoreContext()
+    }
+
+    /// Blocks until `TwoLevelScheduler.wake` (or a switch-to) resumes it;
+    /// the 2LS does not know of it meanwhile.
+    public func park() {
+        block(.park, argument: nil)
+    }
+
+    /// Whether it is blocked (parked, waiting, or handed off by switch-to):
+    /// what `wake` and `switchTo` accept. A snapshot.
+    public var isBlocked: Bool { record.pointee.state == .blocked }
+
+    /// Blocks: drops into vcore context, which finishes `kind` there with
+    /// `argument` (with this uthread's context already saved, so a waker on
+    /// another vcore can never resume a half-saved uthread), then schedules.
+    func block(_ kind: BlockKind, argument: UnsafeMutableRawPointer?) {
+        let vcore = record.pointee.vcore.unsafelyUnwrapped
+        vcore.pointee.events.pointee.notifDisabled.store(true, ordering: .relaxed)
+        vcore.pointee.action = .block
+        vcore.pointee.blockKind = kind
+        vcore.pointee.blockArgument = argument
+        enterVcoreContext(vcore)
+    }
+
+    /// The end of the body: vcore context retires it; it never runs again.
+    func exit() -> Never {
+        let vcore = record.pointee.vcore.unsafelyUnwrapped
+        vcore.pointee.events.pointee.notifDisabled.store(true, ordering: .relaxed)
+        vcore.pointee.action = .exit
+        enterVcoreContext(vcore)
+        fatalError("uthread \(id) resumed after it exited")
+    }
+
+    /// Saves this uthread and resumes its vcore's context (loading the
+    /// vcore's own FS base when this uthread had its TLS loaded).
+    private func enterVcoreContext(_ vcore: UnsafeMutablePointer<VcoreState>) {
+        switchContext(save: contextPointer(record), load: vcoreContextPointer(vcore),
+                      loadFS: record.pointee.hasTLS, mechanism: vcore.pointee.fsMechanism)
+    }
+
+    /// Leaving (what stood for) vcore context after a switch-to: enables
+    /// notifications, then checks `notif_pending`; if an event came, goes
+    /// back into vcore context to have it handled, and resumes after.
+    func leaveVcoreContext() {
+        let vcore = record.pointee.vcore.unsafelyUnwrapped
+        let events = vcore.pointee.events
+        events.pointee.notifDisabled.store(false, ordering: .relaxed)
+        if events.pointee.notifPending.load(ordering: .acquiring) != 0 {
+            events.pointee.notifDisabled.store(true, ordering: .relaxed)
+            vcore.pointee.action = .handOff
+            vcore.pointee.handOffTarget = record
+            enterVcoreContext(vcore)
+        }
+    }
+}
+
+/// The saved context of a uthread: its record's first field.
+@inline(__always)
+func contextPointer(_ record: UnsafeMutablePointer<UthreadRecord>) -> UnsafeMutablePointer<kb_uctx> {
+    UnsafeMutableRawPointer(record).assumingMemoryBound(to: kb_uctx.self)
+}
+
+/// The saved context of a vcore: its state's first field.
+@inline(__always)
+func vcoreContextPointer(_ vcore: UnsafeMutablePointer<VcoreState>) -> UnsafeMutablePointer<kb_uctx> {
+    UnsafeMutableRawPointer(vcore).assumingMemoryBound(to: kb_uctx.self)
+}
+
+/// The one place a switch happens: the plain routine, or one that also loads
+/// `load`'s FS base by the configured mechanism.
+@inline(__always)
+func switchContext(save: UnsafeMutablePointer<kb_uctx>, load: UnsafeMutablePointer<kb_uctx>,
+                   loadFS: Bool, mechanism: FSBaseMechanism) {
+    if !loadFS {
+        kb_uctx_switch(save, load)
+    } else if mechanism == .wrfsbase {
+        kb_uctx_switch_wrfsbase(save, load)
+    } else {
+        kb_uctx_switch_arch_prctl(save, load)
+    }
+}
+
+/// What runs first on a fresh uthread's stack (via the assembly trampoline):
+/// the wakeup-waiting check, the body, then the exit.
+let uthreadEntry: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
+    let record = raw.unsafelyUnwrapped.assumingMemoryBound(to: UthreadRecord.self)
+    let uthread = Uthread(record: record)
+    uthread.leaveVcoreContext()
+    runBody(of: record)
+    uthread.exit()
+}
+
+/// Runs the body and lets go of it (and of everything it captured) before
+/// the uthread exits, since `exit` never returns to release anything.
+@inline(never)
+func runBody(of record: UnsafeMutablePointer<UthreadRecord>) {
+    guard let raw = record.pointee.body else { return }
+    record.pointee.body = nil
+    let body = Unmanaged<UthreadBody>.fromOpaque(raw).takeRetainedValue()
+    body.run(Uthread(record: record))
+}
+
+/// A uthread's body, boxed so its address fits the control block.
+final class UthreadBody {
+    let run: (Uthread) -> Void
+    init(_ run: @escaping (Uthread) -> Void) { self.run = run }
+}

@@ -1,0 +1,199 @@
+// Vcore context: where a uthread drops when it yields, blocks or exits, and
+// where the 2LS decides what runs next.
+
+import CUthread
+import Platform
+import CPlatform
+import Glibc
+
+/// One vcore: a pinned kernel thread whose own stack and TLS are its vcore
+/// context. `run` is the vcore's loop, the thesis' `vcore_entry`: handle
+/// events if `notif_pending`, ask the 2LS for a uthread, pop it; the uthread
+/// comes back here when it yields, blocks or exits.
+///
+/// Notifications follow the dispatcher model of the slides (the "disabled"
+/// bit of scheduler activations): vcore context runs with notifications
+/// disabled; popping a uthread enables them and then checks `notif_pending`,
+/// and if an event arrived in between it stays in vcore context and handles
+/// it first (Saltzer's wakeup-waiting switch). Nothing here interrupts a
+/// running uthread (there is no kernel upcall on Linux): an event posted
+/// while a uthread runs waits for its next switch, and is handled before
+/// the next uthread is popped, on the switch-to path too.
+///
+/// Make it on its own thread (`TwoLevelScheduler.makeVcore`), run it there,
+/// and drop it after `run` returned.
+public final class VcoreContext: @unchecked Sendable {
+    /// Why `run` returned.
+    public enum Outcome: Equatable, Sendable {
+        /// Every uthread exited.
+        case finished
+        /// The run queue is empty and the `live` uthreads left are all
+        /// blocked (parked, waiting, handed off), with no other vcore to
+        /// wake them (one vcore only): done for now, or a deadlock.
+        case allBlocked(live: Int)
+        /// `requestStop` was called.
+        case stopped
+    }
+
+    public let id: Int
+    public let scheduler: TwoLevelScheduler
+    let state: UnsafeMutablePointer<VcoreState>
+    private let events: CacheLineBox<VcoreEvents>
+    /// The TLS template, or why there is none.
+    private var template: Result<UnsafeMutablePointer<kb_tls_template>, UthreadConfigurationError>?
+    /// The thread that made it (and must run it).
+    public let threadID: Int32
+
+    init(id: Int, scheduler: TwoLevelScheduler, tls: Bool) throws {
+        self.id = id
+        self.scheduler = scheduler
+        threadID = kb_gettid()
+        events = CacheLineBox(VcoreEvents())
+        state = CacheLine.allocate(lines: CacheLine.roundUp(MemoryLayout<VcoreState>.stride) / CacheLine.size)
+            .bindMemory(to: VcoreState.self, capacity: 1)
+        state.initialize(to: VcoreState(id: id, scheduler: scheduler.state, events: events.pointer,
+                                        threadPointer: kb_thread_pointer(), fsMechanism: scheduler.fsMechanism))
+        if tls { template = Self.buildTemplate() }
+    }
+
+    deinit {
+        if case .success(let t)? = template {
+            kb_tls_template_free(t)
+            t.deallocate()
+        }
+        state.deinitialize(count: 1)
+        CacheLine.free(UnsafeMutableRawPointer(state))
+        events.deallocate()
+    }
+
+    /// The template TLS uthreads on this vcore copy (made on this thread).
+    func tlsTemplate() throws(UthreadConfigurationError) -> UnsafeMutablePointer<kb_tls_template> {
+        guard let template else { throw .tlsUnavailable("vcore \(id) was made without tls: true") }
+        return try template.get()
+    }
+
+    /// Modules of the TLS template given their initial image and copied from
+    /// the vcore (libc), for meta.json; nil without a template.
+    public var tlsModules: (fresh: Int, copied: Int, bytes: Int)? {
+        guard case .success(let t)? = template else { return nil }
+        return (Int(t.pointee.fresh_modules), Int(t.pointee.copied_modules), t.pointee.below + t.pointee.above)
+    }
+
+    private static func buildTemplate() -> Result<UnsafeMutablePointer<kb_tls_template>, UthreadConfigurationError> {
+        // Give this thread its malloc tcache before the template copies libc's
+        // TLS, so TLS uthreads share the vcore's instead of each making one.
+        free(malloc(16))
+        let t = UnsafeMutablePointer<kb_tls_template>.allocate(capacity: 1)
+        let rc = kb_tls_template_build(t)
+        guard rc == 0 else {
+            t.deallocate()
+            let why = switch -rc {
+            case ENOTSUP: "the vcore must be a thread made by pthread_create, not the main thread"
+            case ENOMEM: "out of memory"
+            default: "this thread's TLS is not laid out as glibc on x86-64 lays it out"
+            }
+            return .failure(.tlsUnavailable(why))
+        }
+        return .success(t)
+    }
+
+    /// Posts one event to this vcore, from any thread (or from a uthread on
+    /// it): into the mailbox, then `notif_pending`. Vcore context handles it
+    /// before it next pops a uthread.
+    public func postEvent() {
+        let events = state.pointee.events
+        events.pointee.posted.wrappingAdd(1, ordering: .releasing)
+        events.pointee.notifPending.store(1, ordering: .releasing)
+    }
+
+    /// Events handled so far (read it on the vcore, or after `run` returned).
+    public var eventsHandled: UInt64 { state.pointee.eventsHandled }
+    /// Uthreads popped so far (by the 2LS, by switch-to, and on recovery).
+    public var pops: UInt64 { state.pointee.pops }
+    /// Whether notifications are disabled now (observers: tests).
+    public var notificationsDisabled: Bool { state.pointee.events.pointee.notifDisabled.load(ordering: .relaxed) }
+
+    /// Asks `run` to return after the uthread now running switches out.
+    public func requestStop() { state.pointee.events.pointee.stop.store(true, ordering: .relaxed) }
+
+    /// The vcore's loop; call it on the thread that made this vcore.
+    public func run() -> Outcome {
+        precondition(kb_gettid() == threadID, "VcoreContext.run on another thread than the one that made it")
+        let vcore = state
+        let scheduler = vcore.pointee.scheduler
+        let events = vcore.pointee.events
+        let checks = scheduler.pointee.variant.checksInvariants
+        var next: UnsafeMutablePointer<UthreadRecord>?
+        while true {
+            // vcore_entry: events first.
+            if events.pointee.notifPending.load(ordering: .relaxed) != 0 { handleEvents() }
+            if next == nil { next = scheduler.pick() }
+            guard let uthread = next else {
+                if let outcome = idle() { return outcome }
+                continue
+            }
+            // Leaving vcore context: enable notifications, then the
+            // wakeup-waiting check; an event that came stays our business.
+            events.pointee.notifDisabled.store(false, ordering: .relaxed)
+            if events.pointee.notifPending.load(ordering: .acquiring) != 0 {
+                events.pointee.notifDisabled.store(true, ordering: .relaxed)
+                continue
+            }
+            if checks {
+                precondition(uthread.pointee.state != .running && uthread.pointee.state != .exited,
+                             "popped a uthread that is running or exited")
+            }
+            uthread.pointee.state = .running
+            uthread.pointee.vcore = vcore
+            vcore.pointee.current = uthread
+            vcore.pointee.pops &+= 1
+            switchContext(save: vcoreContextPointer(vcore), load: contextPointer(uthread),
+                          loadFS: uthread.pointee.hasTLS, mechanism: vcore.pointee.fsMechanism)
+            // Back in vcore context; `current` is whoever dropped in (after
+            // switch-tos, not necessarily the uthread popped above).
+            next = nil
+            let from = vcore.pointee.current.unsafelyUnwrapped
+            switch vcore.pointee.action {
+            case .requeue:
+                scheduler.threadPaused(from)
+            case .block:
+                scheduler.threadBlocked(from)
+                switch vcore.pointee.blockKind {
+                case .park: break
+                case .mutex: finishMutexBlock(vcore.pointee.blockArgument, from)
+                case .condition: finishConditionWait(vcore.pointee.blockArgument, from)
+                }
+            case .handOff:
+                scheduler.threadBlocked(from)
+                next = vcore.pointee.handOffTarget
+            case .exit:
+                scheduler.threadExited(from)
+            case .none:
+                preconditionFailure("a uthread entered vcore context with no action")
+            }
+            vcore.pointee.action = .none
+            vcore.pointee.current = nil
+            if next == nil && events.pointee.stop.load(ordering: .relaxed) { return .stopped }
+        }
+    }
+
+    /// Drains the mailbox: clears `notif_pending` first, so an event posted
+    /// after the drain sets it again and is caught by the next check.
+    private func handleEvents() {
+        let events = state.pointee.events
+        _ = events.pointee.notifPending.exchange(0, ordering: .acquiring)
+        let count = events.pointee.posted.exchange(0, ordering: .acquiring)
+        state.pointee.eventsHandled &+= count
+    }
+
+    /// Nothing to run: finished, all blocked (one vcore), stopped, or wait.
+    private func idle() -> Outcome? {
+        let scheduler = state.pointee.scheduler
+        let live = scheduler.liveCount()
+        if live == 0 { return .finished }
+        if scheduler.pointee.vcoreCount == 1 { return .allBlocked(live: live) }
+        if state.pointee.events.pointee.stop.load(ordering: .relaxed) { return .stopped }
+        kb_pause()
+        return nil
+    }
+}
