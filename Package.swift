@@ -120,7 +120,8 @@ let package = Package(
         .testTarget(name: "LockBenchKitTests", dependencies: ["Platform", "LockBenchKit", "KernelCore", "VcoreEmulation",
                                                               "RunFormat", "BenchKit", "CPlatform"]),
         .testTarget(name: "BenchCLITests", dependencies: ["BenchCLI", "Platform"]),
-        .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform", "CReference", "KernelCore"]),
+        .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform", "CReference", "KernelCore"],
+                    exclude: ["Samples"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
         .testTarget(name: "PreflightKitTests", dependencies: ["PreflightKit", "RunFormat", "Platform"], exclude: ["Samples"]),
         // Every reader fed mutated files (seeds in Tests/Fuzz/corpus); scripts/fuzz runs it longer.

@@ -15,6 +15,7 @@ struct CtxBench: ParsableCommand {
             FloorsCommand.self,
             IPCCommand.self,
             RemoteOpCommand.self,
+            ForkJoinCommand.self,
         ],
         defaultSubcommand: FloorsCommand.self)
 }
