@@ -16,6 +16,8 @@ struct CtxBench: ParsableCommand {
             IPCCommand.self,
             RemoteOpCommand.self,
             ForkJoinCommand.self,
+            C2CCommand.self,
+            IPICommand.self,
         ],
         defaultSubcommand: FloorsCommand.self)
 }
