@@ -64,14 +64,14 @@ public final class CacheLinePingPong: TrialBenchmark {
         chain = CacheLineArray(count: Self.lines) { Atomic(UInt64(next[$0])) }
         chainStart = order[0]
         partner = ThreadTeam(cpus: [partnerCPU]) { _, _ in () }
-        let line = self.line, chain = self.chain, dirty = transfer != .casRoundTrip
+        let line = self.line, chain = self.chain, dirty = transfer != .casRoundTrip, links = next
         try partner.launch(body: { member, _ in
             // Partner: turn every odd value even (after dirtying the chain,
             // for the modified-line transfers), until told to stop.
             while !member.shouldStop {
                 let value = line.pointee.load(ordering: .relaxed)
                 if value & 1 == 1 {
-                    if dirty { rewriteChain(chain, next: next) }
+                    if dirty { rewriteChain(chain, next: links) }
                     // Releasing: the rewritten chain is visible once the word is even.
                     _ = line.pointee.compareExchange(expected: value, desired: value &+ 1,
                                                      ordering: .acquiringAndReleasing)

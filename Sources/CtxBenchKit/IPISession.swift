@@ -78,7 +78,8 @@ public enum IPISession {
         let pages = try IPIPages(count: operation == .munmap ? operations * (settings.trials + 1) : 1)
         let windowCount = 2 * (settings.trials + 1) + 1
         let window = CacheLineBox(Atomic<Int>(0))
-        let totals = UnsafeMutablePointer<GapTotals>.allocate(capacity: windowCount)
+        // Written by the victim, read by the initiator after each window.
+        nonisolated(unsafe) let totals = UnsafeMutablePointer<GapTotals>.allocate(capacity: windowCount)
         totals.initialize(repeating: GapTotals(), count: windowCount)
         let sleeper = CacheLineBox(SleeperWords())
         let threshold = UInt64(settings.gapThresholdNs * settings.clock.ticksPerNs)

@@ -11,8 +11,7 @@ import Glibc
 /// trial after Ctrl-C), then joins it with a bound of `joinTimeout`.
 func onPinnedThread<T: Sendable>(cpu: Int, scheduling: TeamScheduling = .inherit, joinTimeout: Duration = .seconds(30),
                                  _ body: @escaping @Sendable () throws -> T) throws -> (value: T, scheduling: MemberScheduling) {
-    final class Outcome: @unchecked Sendable { var result: Result<T, any Error>? }
-    let team = ThreadTeam(cpus: [cpu], scheduling: scheduling) { _, _ in Outcome() }
+    let team = ThreadTeam(cpus: [cpu], scheduling: scheduling) { _, _ in PinnedCallOutcome<T>() }
     try team.launch(body: { _, outcome in outcome.result = Result { try body() } })
     team.release()
     while team.finishedCount == 0 { sleepNanoseconds(5_000_000) }
@@ -23,4 +22,9 @@ func onPinnedThread<T: Sendable>(cpu: Int, scheduling: TeamScheduling = .inherit
         throw SystemCallError("measurement thread on CPU \(cpu) (stopped before it ran)", errno: ECANCELED)
     }
     return (try result.get(), team.memberScheduling[0])
+}
+
+/// Where the pinned thread leaves its result for the caller.
+final class PinnedCallOutcome<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
 }

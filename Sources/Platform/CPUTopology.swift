@@ -68,7 +68,7 @@ public struct CPUTopology: Sendable, Equatable {
             }
             let siblings: CPUSet
             do { siblings = try CPUSet(parsing: list) } catch {
-                throw TopologyError(path: siblingsPath, reason: error.description)
+                throw TopologyError(path: siblingsPath, reason: "\(error)")
             }
             return CPU(cpu: cpu, package: try number("physical_package_id"), die: try number("die_id", absent: 0),
                        core: try number("core_id"), threadSiblings: siblings.cpus)
