@@ -24,7 +24,7 @@ struct C2CCommand: ParsableCommand {
     var cpus: CPUSet?
 
     @Option(help: ArgumentHelp("Transfers: cas_round_trip, read_modified, write_modified, comma separated.", valueName: "list"),
-            transform: Self.parseTransfers)
+            transform: { try NameList.parse($0, what: "a transfer") })
     var transfers = LineTransfer.allCases
 
     @Option(help: "Times the whole matrix is measured (the spread is over these).")
@@ -38,15 +38,6 @@ struct C2CCommand: ParsableCommand {
 
     @OptionGroup var runOptions: RunOptions
 
-    static func parseTransfers(_ text: String) throws -> [LineTransfer] {
-        let names = LineTransfer.allCases.map(\.rawValue).joined(separator: ", ")
-        return try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
-            guard let transfer = LineTransfer(rawValue: item.trimmingWhitespace()) else {
-                throw ArgumentValueError("'\(item)' is not a transfer: want \(names)")
-            }
-            return transfer
-        }
-    }
 
     func validate() throws {
         if let cpus {

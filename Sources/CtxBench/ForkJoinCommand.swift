@@ -24,7 +24,7 @@ struct ForkJoinCommand: ParsableCommand {
     var workers = CountList([2])
 
     @Option(help: ArgumentHelp("Barriers: futex, spin, tree, comma separated.", valueName: "list"),
-            transform: Self.parseBarriers)
+            transform: { try NameList.parse($0, what: "a barrier") })
     var barriers = ForkJoinBarrier.allCases
 
     @Option(help: ArgumentHelp("CPUs to run on (e.g. 0-3,6; default: every allowed CPU).", valueName: "list"),
@@ -42,16 +42,6 @@ struct ForkJoinCommand: ParsableCommand {
     /// Team sizes above this are typing mistakes on any machine kbench runs on.
     static let maximumWorkers = 256
 
-    static func parseBarriers(_ text: String) throws -> [ForkJoinBarrier] {
-        let names = ForkJoinBarrier.allCases.map(\.rawValue).joined(separator: ", ")
-        let items = text.split(separator: ",", omittingEmptySubsequences: false)
-        return try items.map { item in
-            guard let barrier = ForkJoinBarrier(rawValue: item.trimmingWhitespace()) else {
-                throw ArgumentValueError("'\(item)' is not a barrier: want \(names)")
-            }
-            return barrier
-        }
-    }
 
     func validate() throws {
         if let cpus { try Validate.cpus(cpus, option: "--cpus") }

@@ -28,7 +28,7 @@ struct IPICommand: ParsableCommand {
     var victimCPU: Int?
 
     @Option(help: ArgumentHelp("Operations: membarrier, mprotect, munmap, futex_wake, comma separated.", valueName: "list"),
-            transform: Self.parseOperations)
+            transform: { try NameList.parse($0, what: "an operation") })
     var operations = IPIOperation.allCases
 
     @Option(help: "Timed trials per operation (after one warm-up trial).")
@@ -42,15 +42,6 @@ struct IPICommand: ParsableCommand {
 
     @OptionGroup var runOptions: RunOptions
 
-    static func parseOperations(_ text: String) throws -> [IPIOperation] {
-        let names = IPIOperation.allCases.map(\.rawValue).joined(separator: ", ")
-        return try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
-            guard let operation = IPIOperation(rawValue: item.trimmingWhitespace()) else {
-                throw ArgumentValueError("'\(item)' is not an operation: want \(names)")
-            }
-            return operation
-        }
-    }
 
     func validate() throws {
         if let cpu { try Validate.cpus([cpu], option: "--cpu") }

@@ -4,13 +4,6 @@ import Platform
 import CPlatform
 import Synchronization
 
-@usableFromInline
-struct FutexBarrierShared: ~Copyable {
-    /// Participants still to arrive in this episode.
-    @usableFromInline let remaining: Atomic<Int>
-    @usableFromInline init(_ participants: Int) { remaining = Atomic(participants) }
-}
-
 /// The blocking barrier of a thread pool (Uhlig's fork-join workers "block if
 /// there are no outstanding requests"): arrivals decrement a counter; all but
 /// the last sleep on a generation futex word, and the last one resets the
@@ -23,7 +16,7 @@ struct FutexBarrierShared: ~Copyable {
 /// wakes; the generation is re-checked after every return.
 @frozen
 public struct FutexBarrier: KernelBarrier, @unchecked Sendable {
-    @usableFromInline let shared: CacheLineBox<FutexBarrierShared>
+    @usableFromInline let shared: CacheLineBox<BarrierArrivals>
     @usableFromInline let generation: CacheLineBox<FutexWord>
     @usableFromInline let cancelled: CacheLineBox<Atomic<Bool>>
     public let participants: Int
@@ -36,7 +29,7 @@ public struct FutexBarrier: KernelBarrier, @unchecked Sendable {
     public init(participants: Int) {
         precondition(participants > 0, "FutexBarrier: participants must be positive")
         self.participants = participants
-        shared = CacheLineBox(FutexBarrierShared(participants))
+        shared = CacheLineBox(BarrierArrivals(participants))
         generation = CacheLineBox(FutexWord())
         cancelled = CacheLineBox(Atomic(false))
     }

@@ -36,6 +36,15 @@ public protocol KernelBarrier: Sendable {
     func deallocate()
 }
 
+/// The arrival counter of a central barrier, on its own line: participants
+/// still to arrive in this episode; only arrivals (and the last one's reset)
+/// write it.
+@usableFromInline
+struct BarrierArrivals: ~Copyable {
+    @usableFromInline let remaining: Atomic<Int>
+    @usableFromInline init(_ participants: Int) { remaining = Atomic(participants) }
+}
+
 /// How a spinning barrier waits: `pauses` spins of `pause` first (the fast
 /// path when every participant has a CPU of its own), then `sched_yield` for
 /// `yields` rounds (participants sharing a CPU get it at once, if they run

@@ -4,13 +4,6 @@ import Platform
 import CPlatform
 import Synchronization
 
-@usableFromInline
-struct SenseBarrierShared: ~Copyable {
-    /// Participants still to arrive in this episode; only arrivals write it.
-    @usableFromInline let remaining: Atomic<Int>
-    @usableFromInline init(_ participants: Int) { remaining = Atomic(participants) }
-}
-
 /// The classic central barrier: each arrival decrements one counter; the last
 /// one resets it and flips a shared sense flag that the others spin on. Each
 /// participant keeps its own sense (flipped every episode, on its own line),
@@ -23,7 +16,7 @@ struct SenseBarrierShared: ~Copyable {
 /// more participants than CPUs cannot hang it.
 @frozen
 public struct SenseBarrier: KernelBarrier, @unchecked Sendable {
-    @usableFromInline let shared: CacheLineBox<SenseBarrierShared>
+    @usableFromInline let shared: CacheLineBox<BarrierArrivals>
     @usableFromInline let sense: CacheLineBox<Atomic<Bool>>
     @usableFromInline let cancelled: CacheLineBox<Atomic<Bool>>
     /// Each participant's own sense; only that participant touches its slot.
@@ -37,7 +30,7 @@ public struct SenseBarrier: KernelBarrier, @unchecked Sendable {
         precondition(participants > 0, "SenseBarrier: participants must be positive")
         self.participants = participants
         self.spin = spin
-        shared = CacheLineBox(SenseBarrierShared(participants))
+        shared = CacheLineBox(BarrierArrivals(participants))
         sense = CacheLineBox(Atomic(false))
         cancelled = CacheLineBox(Atomic(false))
         local = CacheLineArray(count: participants) { _ in false }
