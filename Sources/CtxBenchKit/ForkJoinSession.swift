@@ -48,24 +48,29 @@ public enum ForkJoinSession {
                                scheduling: TeamScheduling = .inherit, stallSeconds: Double = 20) throws -> Result {
         precondition(participants > 0 && !cpus.isEmpty)
         let spin = BarrierSpin.forParticipants(participants, cpus: Set(cpus).count)
+        let oversubscribed = kind != .futex && spin == .oversubscribed
         switch kind {
         case .futex:
-            return try measure(FutexBarrier(participants: participants), cpus: cpus, runner: runner,
-                               scheduling: scheduling, stallSeconds: stallSeconds, oversubscribed: false)
+            let barrier = FutexBarrier(participants: participants)
+            return try measure(barrier, master: .futex(barrier), cpus: cpus, runner: runner, scheduling: scheduling,
+                               stallSeconds: stallSeconds, oversubscribed: oversubscribed)
         case .spin:
-            return try measure(SenseBarrier(participants: participants, spin: spin), cpus: cpus, runner: runner,
-                               scheduling: scheduling, stallSeconds: stallSeconds, oversubscribed: spin == .oversubscribed)
+            let barrier = SenseBarrier(participants: participants, spin: spin)
+            return try measure(barrier, master: .spin(barrier), cpus: cpus, runner: runner, scheduling: scheduling,
+                               stallSeconds: stallSeconds, oversubscribed: oversubscribed)
         case .tree:
-            return try measure(CombiningTreeBarrier(participants: participants, fanIn: 2, spin: spin), cpus: cpus,
-                               runner: runner, scheduling: scheduling, stallSeconds: stallSeconds,
-                               oversubscribed: spin == .oversubscribed)
+            let barrier = CombiningTreeBarrier(participants: participants, fanIn: 2, spin: spin)
+            return try measure(barrier, master: .tree(barrier), cpus: cpus, runner: runner, scheduling: scheduling,
+                               stallSeconds: stallSeconds, oversubscribed: oversubscribed)
         }
     }
 
     /// The master's outcome, kept in its workspace.
     final class Outcome: @unchecked Sendable { var measurement: Measurement? }
 
-    static func measure<B: KernelBarrier>(_ barrier: B, cpus: [Int], runner: TrialRunner, scheduling: TeamScheduling,
+    /// `master` is `barrier` again, by type, for the master's batch.
+    static func measure<B: KernelBarrier>(_ barrier: B, master: ForkJoinMasterBarrier, cpus: [Int], runner: TrialRunner,
+                                          scheduling: TeamScheduling,
                                           stallSeconds: Double, oversubscribed: Bool) throws -> Result {
         let participants = barrier.participants
         let control = CacheLineBox(ForkJoinControl())
@@ -81,7 +86,7 @@ public enum ForkJoinSession {
         try team.launch(body: { member, outcome in
             let record = records.pointer(at: member.index)
             if member.index == 0 {
-                var regions = ParallelRegions(barrier: barrier, control: control.pointer, master: record)
+                var regions = ParallelRegions(variant: B.name, barrier: master, control: control.pointer, master: record)
                 outcome.measurement = runner.measure(&regions, threads: participants,
                                                      param: "\(param);regions=\(runner.iterations)")
                 // The last fork: the workers see `quit` and leave.
