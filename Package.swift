@@ -135,7 +135,8 @@ let package = Package(
                                                               "RunFormat", "BenchKit", "CPlatform"]),
         .testTarget(name: "BenchCLITests", dependencies: ["BenchCLI", "Platform"]),
         .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform",
-                                                            "CReference", "KernelCore"]),
+                                                            "CReference", "KernelCore"],
+                    exclude: ["Samples"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
         .testTarget(name: "PreflightKitTests", dependencies: ["PreflightKit", "RunFormat", "Platform"], exclude: ["Samples"]),
         // Every reader fed mutated files (seeds in Tests/Fuzz/corpus); scripts/fuzz runs it longer.

@@ -17,6 +17,9 @@ struct CtxBench: ParsableCommand {
             RemoteOpCommand.self,
             QueueCommand.self,
             SwitchCommand.self,
+            ForkJoinCommand.self,
+            C2CCommand.self,
+            IPICommand.self,
         ],
         defaultSubcommand: FloorsCommand.self)
 }

@@ -9,6 +9,7 @@ import Testing
     static let commands: [(tool: String, prefix: [String])] = [
         ("ftq", []), ("analysis", ["spectrum"]), ("lockbench", ["run"]), ("lockbench", ["uncontended"]),
         ("ctxbench", ["floors"]),
+        ("ctxbench", ["forkjoin"]), ("ctxbench", ["ipi"]), ("ctxbench", ["c2c"]),
     ]
 
     /// Values no option accepts. (`--out` takes any path, so it is only tested repeated.)
