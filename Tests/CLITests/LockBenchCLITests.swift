@@ -141,8 +141,11 @@ import Glibc
             signalledAt = Date()
             kill(process.processIdentifier, SIGINT)
         }
+        // A run that ignored Ctrl-C would go on to its 60 s; stopping and writing
+        // what it has takes well under a second on a quiet machine but 5-8 s
+        // at load 20-130, so the bound separates the two without timing the machine.
         let delay = Date().timeIntervalSince(signalledAt)
-        #expect(delay < 5, "took \(delay) s to stop after Ctrl-C")
+        #expect(delay < 30, "took \(delay) s to stop after Ctrl-C")
         #expect(result.status == 130, "\(result.stderr)")
         #expect(try meta(dir)["complete"] as? Bool == false)
         #expect(FileManager.default.fileExists(atPath: dir + "/attempts.csv"))
