@@ -135,8 +135,7 @@ let package = Package(
                                                               "RunFormat", "BenchKit", "CPlatform"]),
         .testTarget(name: "BenchCLITests", dependencies: ["BenchCLI", "Platform"]),
         .testTarget(name: "CtxBenchKitTests", dependencies: ["CtxBenchKit", "RunFormat", "BenchKit", "Platform", "CPlatform",
-                                                            "CReference", "KernelCore"],
-                    exclude: ["Samples"]),
+                                                            "CReference", "KernelCore"]),
         .testTarget(name: "CLITests", dependencies: ["Platform"]),
         .testTarget(name: "PreflightKitTests", dependencies: ["PreflightKit", "RunFormat", "Platform"], exclude: ["Samples"]),
         // Every reader fed mutated files (seeds in Tests/Fuzz/corpus); scripts/fuzz runs it longer.

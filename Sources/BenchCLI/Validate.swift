@@ -16,6 +16,15 @@ public enum Validate {
         }
     }
 
+    /// A measuring CPU (`--cpu`) and the CPU of its partner in a cross-CPU
+    /// measurement: each allowed, and not the same CPU.
+    public static func cpuPair(_ cpu: Int?, _ partner: Int?, partnerOption: String) throws {
+        if let cpu { try cpus([cpu], option: "--cpu") }
+        guard let partner else { return }
+        try cpus([partner], option: partnerOption)
+        if partner == cpu { throw ValidationError("\(partnerOption) must differ from --cpu") }
+    }
+
     /// A duration or count that must be strictly positive (and, given
     /// `atMost`, no larger). NaN is refused.
     public static func positive<T: Comparable & Numeric>(_ value: T, option: String, atMost limit: T? = nil) throws {

@@ -30,11 +30,7 @@ struct FloorsCommand: ParsableCommand {
         guard injectDelayNs.isFinite, injectDelayNs >= 0, injectDelayNs <= 1e6 else {
             throw ValidationError("--inject-delay-ns must be from 0 to 1000000, got \(injectDelayNs)")
         }
-        if let cpu { try Validate.cpus([cpu], option: "--cpu") }
-        if let partnerCPU {
-            try Validate.cpus([partnerCPU], option: "--partner-cpu")
-            if partnerCPU == cpu { throw ValidationError("--partner-cpu must differ from --cpu") }
-        }
+        try Validate.cpuPair(cpu, partnerCPU, partnerOption: "--partner-cpu")
     }
 
     func run() throws {

@@ -52,11 +52,7 @@ struct IPCCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        if let cpu { try Validate.cpus([cpu], option: "--cpu") }
-        if let peerCPU {
-            try Validate.cpus([peerCPU], option: "--peer-cpu")
-            if peerCPU == cpu { throw ValidationError("--peer-cpu must differ from --cpu") }
-        }
+        try Validate.cpuPair(cpu, peerCPU, partnerOption: "--peer-cpu")
         _ = try parsedMechanisms()
         _ = try parsedSpaces()
         _ = try parsedPlacement()

@@ -44,11 +44,7 @@ struct IPICommand: ParsableCommand {
 
 
     func validate() throws {
-        if let cpu { try Validate.cpus([cpu], option: "--cpu") }
-        if let victimCPU {
-            try Validate.cpus([victimCPU], option: "--victim-cpu")
-            if victimCPU == cpu { throw ValidationError("--victim-cpu must differ from --cpu") }
-        }
+        try Validate.cpuPair(cpu, victimCPU, partnerOption: "--victim-cpu")
         try Validate.positive(trials, option: "--trials", atMost: 10_000)
         try Validate.positive(ops, option: "--ops", atMost: 10_000_000)
         try Validate.positive(gapNs, option: "--gap-ns", atMost: 1e9)

@@ -37,11 +37,7 @@ struct RemoteOpCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        if let cpu { try Validate.cpus([cpu], option: "--cpu") }
-        if let ownerCPU {
-            try Validate.cpus([ownerCPU], option: "--owner-cpu")
-            if ownerCPU == cpu { throw ValidationError("--owner-cpu must differ from --cpu") }
-        }
+        try Validate.cpuPair(cpu, ownerCPU, partnerOption: "--owner-cpu")
         _ = try parsedModes()
         try Validate.positive(trials, option: "--trials", atMost: 10_000)
         try Validate.positive(iterations, option: "--iterations", atMost: 100_000_000)

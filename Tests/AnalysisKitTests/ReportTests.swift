@@ -112,4 +112,63 @@ struct ReportTests {
         #expect(ReportNumber.format(1e300) == "1e+300")
         #expect(ReportNumber.percent(0.0125) == "1.25%")
     }
+
+    @Test("Tables 4.1 and 4.2 from ctxbench switch rows, switch-to as a multiple of Boost.Context")
+    func switchTables() throws {
+        let rows = [
+            Self.measurement("switch", "reference", param: "peer=boost_jump_fcontext", "switch", "ns", p50: 8),
+            Self.measurement("switch", "uthread_switch-to", threads: 2, param: "fs_base=none", "switch", "ns", p50: 16),
+            Self.measurement("switch", "uthread_locked", threads: 2, param: "fs_base=none", "switch", "ns", p50: 60),
+            Self.measurement("switch", "kthread_sched_yield", threads: 2, "switch", "ns", p50: 2000),
+        ]
+        let report = Report(runs: [ReportRun(path: "switch", tool: "ctxbench", measurements: rows)])
+        let t41 = try #require(report.tables.first { $0.title.hasPrefix("Table 4.1") })
+        #expect(t41.rows == [["2", "2000", "n/a", "n/a", "60", "465", "477", "251", "340", "172"]])
+        let t42 = try #require(report.tables.first { $0.title.hasPrefix("Table 4.2") })
+        #expect(t42.rows[0] == ["this machine, 2 thr", "n/a", "60", "n/a", "n/a", "16", "n/a", "×2"])
+        #expect(t42.rows[1] == ["thesis Akaros, 2 thr", "340", "172", "95", "88", "55", "n/a", "n/a"])
+        #expect(!report.tables.contains { $0.title == "Other measurements" })
+    }
+
+    @Test("the IPC sweep has a column per size and perf beside pipe; remote-op gives message over lock")
+    func crossCPUTables() throws {
+        let ipc = { (mechanism: String, peer: Int, bytes: Int, p50: Double) in
+            Self.measurement("ipc", "kbench", threads: 2,
+                             param: "mechanism=\(mechanism);spaces=threads;cpu=0;peer=\(peer);bytes=\(bytes)",
+                             "round_trip", "ns", p50: p50)
+        }
+        let rows = [ipc("pipe", 0, 0, 7000), ipc("pipe", 0, 252, 8000), ipc("spin", 1, 0, 70),
+                    Self.measurement("ipc", "reference", threads: 2,
+                                     param: "mechanism=pipe;spaces=threads;cpu=0;peer=0;bytes=0",
+                                     "round_trip", "ns", p50: 8200),
+                    Self.measurement("ipc", "ratio", threads: 2, param: "pipe_over_perf", "round_trip_over_reference",
+                                     "ratio", p50: 0.9),
+                    Self.measurement("remote_op", "lock_spin", threads: 2, "insert", "ns", p50: 10),
+                    Self.measurement("remote_op", "message_polled", threads: 2, "insert", "ns", p50: 150),
+                    Self.measurement("remote_op", "ratio", threads: 2, param: "message=message_polled;lock=lock_spin",
+                                     "message_over_lock", "ratio", p50: 15)]
+        let report = Report(runs: [ReportRun(path: "ipc", tool: "ctxbench", measurements: rows)])
+        let sweep = try #require(report.tables.first { $0.title.hasPrefix("IPC round trips") })
+        #expect(sweep.header == ["placement", "spaces", "mechanism", "0 B", "252 B", "perf"])
+        #expect(sweep.rows == [["across CPUs", "threads", "spin", "70", "n/a", ""],
+                               ["same CPU", "threads", "pipe", "7000", "8000", "8200"]])
+        let remote = try #require(report.tables.first { $0.title.hasPrefix("Cross-CPU operations") })
+        #expect(remote.rows == [["lock_spin", "10", ""], ["message_polled", "150", "15"]])
+        // The target ratio row is in no table: listed, not hidden.
+        let others = try #require(report.tables.first { $0.title == "Other measurements" })
+        #expect(others.rows.map(\.[4]) == ["round_trip_over_reference"])
+    }
+
+    @Test("the queue table has one row per queue and producer/consumer shape")
+    func queueTable() throws {
+        let param = "producers=1;consumers=1;bytes=16"
+        let rows = [Self.measurement("queue", "ucq", threads: 2, param: param, "time_per_message", "ns", p50: 112),
+                    Self.measurement("queue", "ucq", threads: 2, param: param, "final_memory", "bytes", p50: 8192),
+                    Self.measurement("queue", "ucq", threads: 2, param: param, "pages_mapped", "pages", p50: 40)]
+        let report = Report(runs: [ReportRun(path: "queue", tool: "ctxbench", measurements: rows)])
+        let table = try #require(report.tables.first { $0.title.hasPrefix("Event queues") })
+        #expect(table.rows == [["1P/1C", "ucq", "112", "n/a", "n/a", "n/a", "8192"]])
+        let others = try #require(report.tables.first { $0.title == "Other measurements" })
+        #expect(others.rows.map(\.[4]) == ["pages_mapped"])
+    }
 }

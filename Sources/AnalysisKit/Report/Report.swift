@@ -15,8 +15,10 @@ public struct Report: Sendable {
         if !floors.isEmpty { tables.append(floors.table()) }
         tables += NoiseTables.tables(runs)
         tables += LockTables.tables(measurements, floors: floors)
-        let claimed: Set<String> = ["floor", "ftq", "fwq", "ftq_noise", "lockbench"]
-        let others = measurements.filter { !claimed.contains($0.benchmark) }
+        tables += SwitchTables.tables(measurements)
+        tables += CrossCPUTables.tables(measurements)
+        tables += QueueTables.tables(measurements)
+        let others = measurements.filter { !Self.isShownInATable($0) }
         if !others.isEmpty { tables.append(Self.otherMeasurements(others, floors: floors)) }
         self.tables = tables
         plots = runs.flatMap { run in run.plots.map { run.path == "." ? $0 : run.path + "/" + $0 } }
@@ -34,6 +36,18 @@ public struct Report: Sendable {
         }
         let heading = format == .markdown ? "## kbench report\n\n" : ""
         return heading + parts.joined(separator: "\n\n") + "\n"
+    }
+
+    /// Whether one of the tables above shows this row (in ns or, for the
+    /// same figure, ticks); the rest go to "Other measurements".
+    static func isShownInATable(_ m: Measurement) -> Bool {
+        switch m.benchmark {
+        case "floor", "ftq", "fwq", "ftq_noise", "lockbench", "switch": return true
+        case "ipc": return m.metric == "round_trip"
+        case "remote_op": return m.metric == "insert" || m.metric == "message_over_lock"
+        case "queue": return ["time_per_message", "throughput", "latency", "peak_memory", "final_memory"].contains(m.metric)
+        default: return false
+        }
     }
 
     /// Every other summary row: benchmark, variant, threads, parameter, metric
