@@ -188,11 +188,19 @@ extension VcoreEmulationSuite {
                     result.pointee.error = error
                 } catch {}
             }
-            watcher.join()
+            let (_, foreign) = foreignCPUMilliseconds { watcher.join() }
             if let error = outcome.value.error {
                 // Without the privilege the hog must say so, never fake it.
                 #expect(error.errno == .notPermitted && error.call.contains("SCHED_FIFO"), "\(error)")
                 return
+            }
+            // Linux 6.12+ lets starved SCHED_OTHER tasks run from the deadline
+            // "fair server" (up to 50 ms a second, above FIFO threads) when other
+            // processes load the machine: the vcore may then run under the hog.
+            // That is the kernel's guarantee, not a broken hog: the check is
+            // cancelled, with its reason, instead of failing or passing silently.
+            if outcome.value.during > 0 && foreign > 20 {
+                try Test.cancel("the vcore ran \(outcome.value.during) times under the FIFO hog while other processes took \(Int(foreign)) ms of CPU (the fair server lets starved tasks run)")
             }
             #expect(outcome.value.during == 0, "the vcore ran \(outcome.value.during) times under a FIFO hog")
             #expect(outcome.value.held >= 100_000_000)
