@@ -13,10 +13,11 @@ struct LockBenchCommand: ParsableCommand {
         commandName: "lockbench",
         abstract: "Measure lock acquisition latency and throughput on pinned threads, with preemption injection (thesis §6.2).",
         discussion: """
-            `lockbench run` (the default) times every attempt: TSC before it, after acquiring and after
-            releasing. Acquisition latency = acquired - before - timer overhead, in ticks and ns, with the
-            quantiles of thesis Tables 6.1/6.2. `lockbench uncontended` measures each lock's
-            acquire+release on one thread beside the same algorithm in C.
+            `lockbench run` (the default) times every attempt: TSC before it, after acquiring and after \
+            releasing. Acquisition latency = acquired - before - timer overhead, in ticks and ns, with the \
+            quantiles of thesis Tables 6.1/6.2. `lockbench uncontended` measures each lock's \
+            acquire+release on one thread beside the same algorithm in C. `lockbench dynamic` measures \
+            Uhlig's dynamic locks, lock cascades and per-domain event logging.
             """,
         subcommands: [
             RunCommand.self,

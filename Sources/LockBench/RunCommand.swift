@@ -10,13 +10,13 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Contend for a lock and time every attempt (lock_test).",
         discussion: """
-            Writes attempts.csv (thread,attempt,pre_ticks,acq_ticks,rel_ticks; ticks since the common start),
-            throughput.csv (acquisitions per ms, per thread and total), preemptions.csv (with --preempt),
-            summary.csv, trials.csv and meta.json; with several runs (--sweep, --lock all) each run's files
-            go to <lock>-t<threads>/ and table.csv holds Table 6.1/6.2 (latency quantiles in ticks).
-            Every run checks mutual exclusion (exit 1 if broken); a run without progress for --watchdog-s
-            ends with a diagnostic naming the lock, holder and waiters (exit 70); Ctrl-C exits 130.
-            With --duration each thread records its first --max-attempts attempts; throughput.csv counts
+            Writes attempts.csv (thread,attempt,pre_ticks,acq_ticks,rel_ticks; ticks since the common start), \
+            throughput.csv (acquisitions per ms, per thread and total), preemptions.csv (with --preempt), \
+            summary.csv, trials.csv and meta.json; with several runs (--sweep, --lock all) each run's files \
+            go to <lock>-t<threads>/ and table.csv holds Table 6.1/6.2 (latency quantiles in ticks). \
+            Every run checks mutual exclusion (exit 1 if broken); a run without progress for --watchdog-s \
+            ends with a diagnostic naming the lock, holder and waiters (exit 70); Ctrl-C exits 130. \
+            With --duration each thread records its first --max-attempts attempts; throughput.csv counts \
             every acquisition.
             """)
 
