@@ -78,8 +78,10 @@ let package = Package(
         .target(name: "CtxBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "KernelCore", "CReference",
                                                     "CQueueReference", "CUthread", "CSwitchReference"],
                 swiftSettings: hotPathFlags),
+        // CtxBenchKit: lockbench dynamic's ipc part runs its locked round trips
+        // on ctxbench's IPC conversation (one IPC path for both tools).
         .target(name: "LockBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "KernelCore", "VcoreEmulation",
-                                                     "CPlatform", "CReference"],
+                                                     "CPlatform", "CReference", "CtxBenchKit"],
                 swiftSettings: hotPathFlags),
         // Preflight checks and the shield (cpuset, IRQs, idle states, RT
         // throttling) with its restore file, over a filesystem root the tests fake.

@@ -27,14 +27,20 @@ public enum DynamicOverhead {
             TimedBatch(benchmark: "dynamic_overhead", variant: variant, metric: "op", body: body)
         }
         var batches = [
-            batch("none") { dynamicNoLockBatch(work, iterations: $0) },
-            batch("dynamic-disabled") { dynamicLockBatch(disabled, node: NoNode(), work: work, iterations: $0) },
-            batch("dynamic-spin") { dynamicLockBatch(dynamicSpin, node: NoNode(), work: work, iterations: $0) },
-            batch("spin") { dynamicPlainLockBatch(spin, node: NoNode(), work: work, iterations: $0) },
-            batch("dynamic-mcs") { dynamicLockBatch(dynamicMCS, node: dynamicNode, work: work, iterations: $0) },
-            batch("mcs") { dynamicPlainLockBatch(mcs, node: node, work: work, iterations: $0) },
+            batch("none") { dynamicGuardedBatch(NoGuard(), work: work, iterations: $0) },
+            batch("dynamic-disabled") { dynamicGuardedBatch(DynamicGuard(lock: disabled, node: NoNode()), work: work, iterations: $0) },
+            batch("dynamic-spin") { dynamicGuardedBatch(DynamicGuard(lock: dynamicSpin, node: NoNode()), work: work, iterations: $0) },
+            batch("spin") { dynamicGuardedBatch(PlainGuard(lock: spin, node: NoNode()), work: work, iterations: $0) },
+            batch("dynamic-mcs") { dynamicGuardedBatch(DynamicGuard(lock: dynamicMCS, node: dynamicNode), work: work, iterations: $0) },
+            batch("mcs") { dynamicGuardedBatch(PlainGuard(lock: mcs, node: node), work: work, iterations: $0) },
         ]
         let rows = InterleavedTrials.run(&batches, runner: runner, param: "message_words=\(messageWords)")
+        return rows + ratios(rows)
+    }
+
+    /// The same-run ratios of one set of variants (paired trial by trial):
+    /// dynamic-disabled to none, dynamic-X to X, and X to none.
+    static func ratios(_ rows: [Measurement]) -> [Measurement] {
         func row(_ variant: String) -> Measurement? { rows.first { $0.variant == variant } }
         var ratios: [Measurement] = []
         for (variant, base) in [("dynamic-disabled", "none"), ("dynamic-spin", "spin"), ("dynamic-mcs", "mcs"),
@@ -43,6 +49,6 @@ public enum DynamicOverhead {
                 ratios.append(ratio)
             }
         }
-        return rows + ratios
+        return ratios
     }
 }

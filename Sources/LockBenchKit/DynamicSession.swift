@@ -6,8 +6,10 @@ import Platform
 
 /// The parts of `lockbench dynamic`.
 public enum DynamicPart: String, CaseIterable, Sendable {
-    /// One CPU: no lock, disabled and enabled dynamic locks, plain spin and MCS.
+    /// One CPU: no lock, disabled and enabled dynamic locks, plain spin and MCS, around a 256-byte copy.
     case overhead
+    /// The same variants around ctxbench's IPC round trip (threads and processes).
+    case ipc
     /// Transition latency against vcores and quiescent interval, exclusion under random transitions.
     case transition
     /// Coarse against fine locks over 1-1024 map nodes, and the cascade switching at run time.
@@ -26,6 +28,8 @@ public struct DynamicSettings: Sendable {
     public var transitionSeconds: Double
     /// Words of the message the overhead and event-logging sections copy.
     public var messageWords: Int
+    /// IPC round trips per trial of the ipc part.
+    public var ipcRoundTrips = 2_000
 
     public init(parts: [DynamicPart], cpus: [Int], vcoreCounts: [Int], quiescentEvery: [Int], nodeCounts: [Int],
                 transitionSeconds: Double, messageWords: Int = MessageBuffers.defaultWords) {
@@ -42,13 +46,18 @@ public struct DynamicSettings: Sendable {
 public enum DynamicSession {
     /// Runs the chosen parts; the single-CPU parts on the calling thread,
     /// which the caller has pinned to `settings.cpus[0]`.
+    /// `warn` receives what the run's meta.json should note (a responder
+    /// process refused SCHED_FIFO).
     public static func run(_ settings: DynamicSettings, runner: TrialRunner,
-                           scheduling: TeamScheduling) throws -> [Measurement] {
+                           scheduling: TeamScheduling, warn: (String) -> Void = { _ in }) throws -> [Measurement] {
         var rows: [Measurement] = []
         for part in settings.parts where !StopRequest.isRequested {
             switch part {
             case .overhead:
                 rows += DynamicOverhead.measure(runner: runner, messageWords: settings.messageWords)
+            case .ipc:
+                rows += try DynamicIPCOverhead.measure(cpus: settings.cpus, runner: runner, roundTrips: settings.ipcRoundTrips,
+                                                       scheduling: scheduling) { _, result in result.warnings.forEach(warn) }
             case .eventlog:
                 rows += EventLogOverhead.measure(runner: runner, messageWords: settings.messageWords)
                 rows += try EventLogOverhead.scaling(cpus: settings.cpus, runner: runner, messageWords: settings.messageWords,

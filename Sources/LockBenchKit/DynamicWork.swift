@@ -49,35 +49,15 @@ public struct MessageBuffers: BitwiseCopyable, @unchecked Sendable {
     }
 }
 
-/// `iterations` transfers, no lock: the baseline, and Uhlig's (a).
+/// `iterations` transfers, each inside `guard`: one loop for every variant
+/// (no lock, Uhlig's (a), included), specialized per guard.
 @inline(never)
-func dynamicNoLockBatch(_ work: MessageBuffers, iterations: Int) -> UInt64 {
-    let start = kb_rdtsc_begin()
-    for index in 0..<iterations { work.transfer(tag: UInt64(truncatingIfNeeded: index)) }
-    return kb_rdtsc_end() &- start
-}
-
-/// `iterations` transfers, each under a plain KernelCore lock.
-@inline(never)
-func dynamicPlainLockBatch<L: KernelLock>(_ lock: L, node: L.Node, work: MessageBuffers, iterations: Int) -> UInt64 {
+func dynamicGuardedBatch<G: SectionGuard>(_ guard: G, work: MessageBuffers, iterations: Int) -> UInt64 {
     let start = kb_rdtsc_begin()
     for index in 0..<iterations {
-        lock.lock(node, vcore: 0)
+        let held = `guard`.enter()
         work.transfer(tag: UInt64(truncatingIfNeeded: index))
-        lock.unlock(node, vcore: 0)
-    }
-    return kb_rdtsc_end() &- start
-}
-
-/// `iterations` transfers, each under a dynamic lock (disabled or enabled).
-@inline(never)
-func dynamicLockBatch<L: KernelLock>(_ lock: DynamicLock<L>, node: L.Node, work: MessageBuffers,
-                                     iterations: Int) -> UInt64 {
-    let start = kb_rdtsc_begin()
-    for index in 0..<iterations {
-        let held = lock.lock(node, vcore: 0)
-        work.transfer(tag: UInt64(truncatingIfNeeded: index))
-        lock.unlock(node, vcore: 0, held: held)
+        `guard`.exit(held)
     }
     return kb_rdtsc_end() &- start
 }
@@ -89,9 +69,11 @@ public func dynamicDisabledFastPathProbe(_ lock: DynamicLock<SpinLock>) -> Bool 
     lock.lock(NoNode(), vcore: 0)
 }
 
-/// Runs `batches` in rounds, one trial of each per round (a, b, c, a, b,
-/// c, ...), so that the drift of a busy VM hits every variant alike and
-/// trial i of one variant can be divided by trial i of another.
+/// Runs `batches` in rounds, one trial of each per round, so that the drift
+/// of a busy VM hits every variant alike and trial i of one variant can be
+/// divided by trial i of another. Round r starts at variant r mod k (a b c,
+/// b c a, c a b, ...): no variant always runs first, or always right after
+/// the same neighbour.
 enum InterleavedTrials {
     static func run(_ batches: inout [TimedBatch], runner: TrialRunner, param: String) -> [Measurement] {
         var one = runner
@@ -101,8 +83,9 @@ enum InterleavedTrials {
             for _ in 0..<runner.warmupBatches { _ = batches[index].runBatch(iterations: runner.iterations) }
         }
         var trials = Array(repeating: [Double](), count: batches.count)
-        for _ in 0..<runner.trials where !StopRequest.isRequested {
-            for index in batches.indices {
+        for round in 0..<runner.trials where !StopRequest.isRequested {
+            for offset in batches.indices {
+                let index = (round + offset) % batches.count
                 trials[index] += one.measure(&batches[index], param: param)?.trials ?? []
             }
         }

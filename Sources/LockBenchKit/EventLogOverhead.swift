@@ -83,7 +83,7 @@ struct EventLogSetup {
     }
 
     func batch(cpu: Int, work: MessageBuffers, iterations: Int) -> UInt64 {
-        configuration == .a ? dynamicNoLockBatch(work, iterations: iterations)
+        configuration == .a ? dynamicGuardedBatch(NoGuard(), work: work, iterations: iterations)
             : eventLogBatch(log, domains: domains, cpu: cpu, work: work, iterations: iterations)
     }
 

@@ -9,7 +9,7 @@ import Glibc
 /// responder shares. Trivial to copy; `close()` once nobody uses it.
 public struct IPCChannel: @unchecked Sendable {
     /// The C channel (its memory: the shared mapping).
-    let pointer: UnsafeMutablePointer<kb_ipc_channel>
+    public let pointer: UnsafeMutablePointer<kb_ipc_channel>
     public let mechanism: IPCMechanism
 
     /// Opens a channel of `mechanism`: shared futexes `betweenProcesses`,

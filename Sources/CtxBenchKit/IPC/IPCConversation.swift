@@ -25,7 +25,7 @@ public struct IPCPairing: Sendable, Equatable {
     public var sameCPU: Bool { cpu == peerCPU }
 
     /// summary.csv's param (no commas: a cell of its own).
-    func param(bytes: Int) -> String {
+    public func param(bytes: Int) -> String {
         "mechanism=\(mechanism.rawValue);spaces=\(spaces.rawValue);cpu=\(cpu);peer=\(peerCPU);bytes=\(bytes)"
     }
 }
@@ -70,6 +70,31 @@ public enum IPCConversation {
     /// this returns: stopped, or killed after a bounded wait.
     public static func measure(_ pairing: IPCPairing, sizes: [Int], runner: TrialRunner,
                                scheduling: TeamScheduling = .inherit, stallSeconds: Double = 10) throws -> Result {
+        try converse(pairing, scheduling: scheduling, stallSeconds: stallSeconds) { channel, sequence in
+            var status: Int32 = 0
+            var measurements: [Measurement] = []
+            for size in sizes where !StopRequest.isRequested {
+                var roundTrip = IPCRoundTrip(channel: channel, size: size, after: sequence)
+                let measured = runner.measure(&roundTrip, threads: 2, param: pairing.param(bytes: size))
+                sequence = roundTrip.sequence
+                status = roundTrip.status
+                if roundTrip.status != 0 { break }
+                if let measured { measurements += [measured, measured.inTicks(runner.clock)] }
+            }
+            return (status, measurements)
+        }
+    }
+
+    /// One conversation on `pairing` whose initiator side is `initiator`, run
+    /// on the pinned initiator thread: it sends requests 1, 2, ... (keeping
+    /// the last one sent in its `inout` sequence) and returns KB_IPC_OK or
+    /// what ended it, with its rows. Everything else is this function's: the
+    /// channel, the responder (a team member, or a forked process for two
+    /// address spaces), the stop message, Ctrl-C, the stall watchdog and the
+    /// reaping. `lockbench dynamic` runs its locked round trips through it,
+    /// so both tools measure one IPC path.
+    public static func converse(_ pairing: IPCPairing, scheduling: TeamScheduling = .inherit, stallSeconds: Double = 10,
+                                initiator: @escaping @Sendable (IPCChannel, inout UInt32) -> (status: Int32, measurements: [Measurement])) throws -> Result {
         let channel = try IPCChannel(pairing.mechanism, betweenProcesses: pairing.spaces == .processes,
                                      sameCPU: pairing.sameCPU)
         var abandoned = false
@@ -98,14 +123,9 @@ public enum IPCConversation {
                 return
             }
             var sequence: UInt32 = 0
-            for size in sizes where !StopRequest.isRequested {
-                var roundTrip = IPCRoundTrip(channel: channel, size: size, after: sequence)
-                let measured = runner.measure(&roundTrip, threads: 2, param: pairing.param(bytes: size))
-                sequence = roundTrip.sequence
-                outcome.status = roundTrip.status
-                if roundTrip.status != 0 { break }
-                if let measured { outcome.measurements += [measured, measured.inTicks(runner.clock)] }
-            }
+            let (status, measurements) = initiator(channel, &sequence)
+            outcome.status = status
+            outcome.measurements = measurements
             if outcome.status == 0 { outcome.status = channel.sendStop(after: sequence) }
         })
         team.release()
