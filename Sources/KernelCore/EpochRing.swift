@@ -4,6 +4,9 @@
 import Platform
 import CPlatform
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The shared words of a ring: one line, read by every vcore at each of its
 /// quiescent states and written only by the token's holder.
@@ -15,6 +18,10 @@ struct EpochRingStorage: ~Copyable {
     @usableFromInline let token = Atomic<UInt32>(0)
     /// Total token passes (for the watchdog: does the ring move at all?).
     @usableFromInline let passes = Atomic<UInt64>(0)
+    /// The highest epoch somebody waits for (a transition under way, a
+    /// `wait`): while `epoch` is below it, a vcore of an oversubscribed ring
+    /// that passes a quiescent state without the token yields its CPU.
+    @usableFromInline let wanted = Atomic<UInt64>(0)
 
     @usableFromInline init() {}
 }
@@ -42,12 +49,22 @@ public struct EpochRing: BitwiseCopyable, @unchecked Sendable {
     @usableFromInline let storage: CacheLineBox<EpochRingStorage>
     /// The vcores in the ring: ids `0..<count`.
     public let count: UInt32
+    /// More vcores than CPUs: the token's holder may be waiting for a time
+    /// slice on a CPU another vcore is spinning on. Then a vcore that passes
+    /// a quiescent state without the token while an epoch is wanted yields
+    /// its CPU (`sched_yield`), so the holder runs and the token moves
+    /// (without it, 4 vcores on 2 CPUs took ~190 ms per transition: every
+    /// pass waited for a time slice). Kept in the value, not in shared
+    /// memory, so a ring with a CPU per vcore pays nothing for it.
+    public let oversubscribed: Bool
 
-    /// A ring of `vcores` vcores (at least one), at epoch 0 with the token at vcore 0.
-    public init(vcores: Int) {
+    /// A ring of `vcores` vcores (at least one), at epoch 0 with the token at
+    /// vcore 0; `oversubscribed` when they share CPUs (see the property).
+    public init(vcores: Int, oversubscribed: Bool = false) {
         precondition(vcores > 0 && vcores <= Int(UInt32.max), "EpochRing: vcores must be positive")
         storage = CacheLineBox(EpochRingStorage())
         count = UInt32(vcores)
+        self.oversubscribed = oversubscribed
     }
 
     /// The current epoch: completed rounds of the token. Acquiring: what the
@@ -68,15 +85,47 @@ public struct EpochRing: BitwiseCopyable, @unchecked Sendable {
 
     /// Declares that `vcore` is in a quiescent state. Returns true when this
     /// call ended an epoch (the caller may then run callbacks that fell due).
-    /// One relaxed load when the token is elsewhere.
+    /// One load when the token is elsewhere (an oversubscribed ring then
+    /// also yields while an epoch is wanted).
     @inlinable
     @discardableResult
     public func quiescent(_ vcore: VcoreID) -> Bool {
         // Acquiring: the holder before us released the token after its own
         // quiescent state; the chain of passes orders every vcore's work
         // before the epoch increment that ends the round.
-        guard storage.pointee.token.load(ordering: .acquiring) == vcore else { return false }
+        guard storage.pointee.token.load(ordering: .acquiring) == vcore else {
+            if oversubscribed { yieldIfWanted() }
+            return false
+        }
         return passToken(from: vcore)
+    }
+
+    /// Asks for epoch `target`: an oversubscribed ring's vcores yield to the
+    /// token's holder until it comes. Transitions and waits call it.
+    public func want(epoch target: UInt64) {
+        // Relaxed: a hint for yielding, never a condition of correctness.
+        var current = storage.pointee.wanted.load(ordering: .relaxed)
+        while current < target {
+            let (exchanged, original) = storage.pointee.wanted.compareExchange(expected: current, desired: target,
+                                                                                ordering: .relaxed)
+            if exchanged { return }
+            current = original
+        }
+    }
+
+    /// Someone waits for an epoch not yet reached and the token is
+    /// elsewhere: give the CPU to whoever else is runnable on it (perhaps
+    /// the token's holder). Out of line: the common path stays one load.
+    @inline(never)
+    @usableFromInline
+    func yieldIfWanted() {
+        if epochWanted { sched_yield() }
+    }
+
+    /// Whether somebody waits for an epoch not yet reached. Relaxed: a stale
+    /// value costs at most one yield too many or too few.
+    public var epochWanted: Bool {
+        storage.pointee.epoch.load(ordering: .relaxed) < storage.pointee.wanted.load(ordering: .relaxed)
     }
 
     /// Hands the token on; the last vcore ends the epoch.
@@ -105,6 +154,7 @@ public struct EpochRing: BitwiseCopyable, @unchecked Sendable {
     /// the epoch could never end. Spins briefly, then sleeps 20 µs at a time:
     /// waiting is a control operation, never on a lock path.
     public func wait(untilEpoch target: UInt64, as vcore: VcoreID? = nil, timeoutNs: UInt64) -> EpochWait {
+        want(epoch: target)
         let start = monotonicNanos()
         var spins = 0
         while true {

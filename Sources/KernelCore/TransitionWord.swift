@@ -54,6 +54,7 @@ public struct TransitionWord: BitwiseCopyable, @unchecked Sendable {
         let stamp = ring.epoch
         // Releasing: only the requester writes a word with a pending stamp.
         word.pointee.store(stamp << 2 | moving, ordering: .releasing)
+        ring.want(epoch: stamp &+ 2)
         return true
     }
 

@@ -59,6 +59,10 @@ struct DynamicCommand: ParsableCommand {
     @Option(name: .customLong("ipc-round-trips"), help: "IPC round trips per trial of the ipc part (1-1000000).")
     var ipcRoundTrips = 2_000
 
+    @Flag(name: .customLong("no-oversubscribed-yield"),
+          help: "Vcores sharing a CPU do not yield at quiescent states (the old behaviour, to measure what yielding gains).")
+    var noOversubscribedYield = false
+
     @OptionGroup var trialOptions: TrialOptions
 
     @OptionGroup var runOptions: RunOptions
@@ -105,12 +109,14 @@ struct DynamicCommand: ParsableCommand {
                                        quiescentEvery: quiescentEvery.counts, nodeCounts: nodes.counts,
                                        transitionSeconds: transitionSeconds, messageWords: messageWords)
         settings.ipcRoundTrips = ipcRoundTrips
+        settings.yieldWhenOversubscribed = !noOversubscribedYield
         let benchRun = try BenchRun(tool: "lockbench", options: runOptions, cpus: set,
                                     parameters: trialOptions.parameters.merging([
                                         "mode": "dynamic", "parts": .string(settings.parts.map(\.rawValue).joined(separator: ",")),
                                         "vcores": .string(vcores.description), "quiescent_every": .string(quiescentEvery.description),
                                         "nodes": .string(nodes.description), "transition_seconds": .double(transitionSeconds),
                                         "message_words": .int(Int64(messageWords)), "ipc_round_trips": .int(Int64(ipcRoundTrips)),
+                                        "oversubscribed_yield": .bool(!noOversubscribedYield),
                                     ]) { $1 })
         if vcores.counts.contains(where: { $0 > runCPUs.count }) {
             benchRun.warn("more vcores than CPUs: vcores share CPUs under SCHED_OTHER, so a token pass may wait for a time slice")

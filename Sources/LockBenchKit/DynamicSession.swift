@@ -30,6 +30,8 @@ public struct DynamicSettings: Sendable {
     public var messageWords: Int
     /// IPC round trips per trial of the ipc part.
     public var ipcRoundTrips = 2_000
+    /// Vcores sharing a CPU yield at quiescent states while an epoch is wanted.
+    public var yieldWhenOversubscribed = true
 
     public init(parts: [DynamicPart], cpus: [Int], vcoreCounts: [Int], quiescentEvery: [Int], nodeCounts: [Int],
                 transitionSeconds: Double, messageWords: Int = MessageBuffers.defaultWords) {
@@ -66,7 +68,8 @@ public enum DynamicSession {
                 rows += try DynamicTransitions.measure(cpus: settings.cpus, vcoreCounts: settings.vcoreCounts,
                                                        quiescentEvery: settings.quiescentEvery,
                                                        seconds: settings.transitionSeconds, clock: runner.clock,
-                                                       scheduling: scheduling)
+                                                       scheduling: scheduling,
+                                                       yieldWhenOversubscribed: settings.yieldWhenOversubscribed)
             case .granularity:
                 rows += try DynamicGranularity.measure(cpus: settings.cpus, nodeCounts: settings.nodeCounts,
                                                        trials: runner.trials, runner: runner, scheduling: scheduling)

@@ -109,13 +109,17 @@ public enum DynamicTransitions {
     /// quiescent interval; then `dynamic_exclusion` (random transitions by
     /// every vcore: entries, transitions, violations). Throws when any
     /// vcore saw another inside.
+    /// With `yieldWhenOversubscribed` false, vcores sharing a CPU spin
+    /// through their quiescent states without yielding (the behaviour before
+    /// `EpochRing.oversubscribed`, kept to measure the difference).
     public static func measure(cpus: [Int], vcoreCounts: [Int], quiescentEvery: [Int], seconds: Double,
-                               clock: TSCClock, scheduling: TeamScheduling) throws -> [Measurement] {
+                               clock: TSCClock, scheduling: TeamScheduling,
+                               yieldWhenOversubscribed: Bool = true) throws -> [Measurement] {
         var rows: [Measurement] = []
         for vcores in vcoreCounts {
             for every in quiescentEvery where !StopRequest.isRequested {
                 let result = try run(cpus: cpus, vcores: vcores, every: every, random: false, seconds: seconds,
-                                     clock: clock, scheduling: scheduling)
+                                     clock: clock, scheduling: scheduling, yield: yieldWhenOversubscribed)
                 let param = "quiescent_every=\(every)"
                 for (variant, samples) in [("demote", result.demotions),
                                            (vcores > 1 ? "promote-remote" : "promote-home", result.promotions)] {
@@ -130,7 +134,7 @@ public enum DynamicTransitions {
         }
         for vcores in vcoreCounts where vcores > 1 && !StopRequest.isRequested {
             let result = try run(cpus: cpus, vcores: vcores, every: 1, random: true, seconds: seconds,
-                                 clock: clock, scheduling: scheduling)
+                                 clock: clock, scheduling: scheduling, yield: yieldWhenOversubscribed)
             rows += result.exclusionRows(benchmark: "dynamic_exclusion", vcores: vcores, param: "random=1/64")
         }
         if let broken = rows.first(where: { $0.metric == "violations" && $0.statistics.max > 0 }) {
@@ -153,8 +157,8 @@ public enum DynamicTransitions {
     }
 
     static func run(cpus: [Int], vcores: Int, every: Int, random: Bool, seconds: Double, clock: TSCClock,
-                    scheduling: TeamScheduling) throws -> Outcome {
-        let ring = EpochRing(vcores: vcores)
+                    scheduling: TeamScheduling, yield: Bool) throws -> Outcome {
+        let ring = EpochRing(vcores: vcores, oversubscribed: yield && vcores > cpus.count)
         let lock = DynamicLock(base: SpinLock(), ring: ring, home: 0, state: .enabled)
         let work = MessageBuffers()
         let canary = CacheLineBox(Atomic<UInt32>(0))

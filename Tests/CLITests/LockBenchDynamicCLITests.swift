@@ -22,6 +22,9 @@ import Glibc
         (["--cpus", "0-99999999999"], "--cpus"),
         (["--message-words", "0"], "--message-words"),
         (["--message-words", "99999999999999999999"], "--message-words"),
+        (["--ipc-round-trips", "0"], "--ipc-round-trips"),
+        (["--ipc-round-trips", "1000001"], "--ipc-round-trips"),
+        (["--ipc-round-trips=-5"], "--ipc-round-trips"),
     ])
     func hostileOptions(_ args: [String], _ mention: String) throws {
         let result = try ToolRunner.run("lockbench", ["dynamic"] + args + ["--out", ToolRunner.temporaryDirectory()])
@@ -35,12 +38,15 @@ import Glibc
         let result = try ToolRunner.run("lockbench", ["dynamic", "--trials", "3", "--iterations", "2000",
                                                       "--vcores", "1,2", "--quiescent-every", "1,64",
                                                       "--nodes", "1,16", "--transition-seconds", "0.05",
+                                                      "--ipc-round-trips", "50",
                                                       "--no-mlock", "--out", dir])
         #expect(result.status == 0, "\(result.stderr)")
         let summary = try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8)
         for row in ["dynamic_overhead,dynamic-disabled,1,", "ratio_to_none,ratio", "dynamic_transition,demote,2,",
                     "dynamic_transition,promote-home,1,", "granularity,coarse,1,nodes=16,revoke_per_node",
-                    "eventlog_overhead,f,1,", "ratio_to_a", "eventlog_scaling,b,1,"] {
+                    "eventlog_overhead,f,1,", "ratio_to_a", "eventlog_scaling,b,1,",
+                    "dynamic_ipc,none,2,mechanism=futex;spaces=threads;", "dynamic_ipc,mcs,2,mechanism=futex;spaces=processes;",
+                    "bytes=252;locks_per_round_trip=2,ratio_to_none"] {
             #expect(summary.contains(row), "no \(row) in summary.csv")
         }
         // Exclusion rows: violations are counted, and zero.
@@ -51,5 +57,13 @@ import Glibc
         let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/meta.json"))
         let meta = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         #expect(meta?["complete"] as? Bool == true)
+        // Every target judged, one word of three, in stdout and meta.json.
+        let verdicts = result.stdout.split(separator: "\n").filter { $0.hasPrefix("target: ") }
+        #expect(verdicts.count >= 7, "\(result.stdout)")
+        for line in verdicts {
+            #expect(line.contains(": met (") || line.contains(": missed (") || line.contains(": undecided at this noise ("), "\(line)")
+        }
+        let parameters = meta?["parameters"] as? [String: Any]
+        #expect(parameters?["target_0"] is String, "no target verdict in meta.json")
     }
 }

@@ -116,5 +116,25 @@ extension KernelCoreSuite {
             #expect(ran[0] == target)
             #expect(callbacks.runDue() == 0 && callbacks.pendingCount == 0, "a callback runs once")
         }
+
+        @Test("an epoch is wanted from a transition or a wait until it comes, and never goes backwards")
+        func wantedEpoch() {
+            let ring = EpochRing(vcores: 2, oversubscribed: true)
+            defer { ring.deallocate() }
+            #expect(!ring.epochWanted, "nobody waits at first: nobody yields")
+            let lock = DynamicLock(base: SpinLock(), ring: ring, home: 0)
+            defer { lock.deallocate() }
+            #expect(lock.demote())
+            #expect(ring.epochWanted, "a demotion wants the epoch it waits for")
+            ring.want(epoch: 1)   // a lower want does not lower it
+            for _ in 0..<2 { ring.quiescent(0); ring.quiescent(1) }
+            #expect(ring.epoch == 2 && !ring.epochWanted, "reached: vcores stop yielding")
+            #expect(lock.settle() == .disabled)
+            _ = ring.wait(untilEpoch: 5, timeoutNs: 1_000)
+            #expect(ring.epochWanted, "a wait that timed out still wants its epoch")
+            let plain = EpochRing(vcores: 2)
+            #expect(!plain.oversubscribed, "rings do not yield unless asked")
+            plain.deallocate()
+        }
     }
 }
