@@ -123,7 +123,7 @@ public enum DynamicGranularity {
     static func run(cpus: [Int], nodes count: Int, phases: [Phase], trials: Int, runner: TrialRunner,
                     scheduling: TeamScheduling, benchmark: String) throws -> [Measurement] {
         let ring = EpochRing(vcores: cpus.count)
-        let cascade = LockCascade(coarse: SpinLock(), parts: count, fine: { SpinLock() }, ring: ring,
+        let cascade = LockCascade(coarse: SpinLock(), parts: count, fine: SpinLock.self, ring: ring,
                                   granularity: phases[0].granularity)
         let nodes = MapNodes(count: count)
         let shared = GranularityShared(cascade: cascade, nodes: nodes, phase: CacheLineBox(Atomic<Int>(0)))

@@ -112,11 +112,60 @@ extension KernelCoreSuite {
         func randomTransitionsThree() throws { try randomTransitions(vcores: 3) }
 
         func randomTransitions(vcores: Int) throws {
-            try hammer(DynamicLock(base: SpinLock(), ring: EpochRing(vcores: vcores), home: 0), vcores: vcores)
-            try hammer(DynamicLock(base: MCSLock(), ring: EpochRing(vcores: vcores), home: 0), vcores: vcores)
+            for outcome in [hammer(DynamicLock(base: SpinLock(), ring: EpochRing(vcores: vcores), home: 0), vcores: vcores),
+                            hammer(DynamicLock(base: MCSLock(), ring: EpochRing(vcores: vcores), home: 0), vcores: vcores)] {
+                #expect(outcome.finished, "\(outcome.name): vcores did not finish in 40 s (\(outcome.ringState))")
+                #expect(outcome.violations == 0, "\(outcome.name): two vcores inside at once")
+                #expect(outcome.counter == outcome.entries, "\(outcome.name): lost updates")
+                try outcome.cancelUnlessOverlapped()
+            }
         }
 
-        func hammer<L: KernelLock>(_ lock: DynamicLock<L>, vcores: Int) throws {
+        // The mutation check: with transitions finishing at once instead of
+        // after their epoch (a debug-only switch), the same hammer must see
+        // two vcores inside. If it cannot, the test above proves nothing.
+        @Test("without the epoch wait, the exclusion hammer finds violations", .timeLimit(.minutes(1)))
+        func mutationIsCaught() throws {
+            #if DEBUG
+            TransitionWord.mutationSkipsEpochWait = true
+            defer { TransitionWord.mutationSkipsEpochWait = false }
+            var seen: [HammerOutcome] = []
+            // A few rounds: one round may overlap too little on a busy machine.
+            for _ in 0..<5 {
+                let outcome = hammer(DynamicLock(base: SpinLock(), ring: EpochRing(vcores: 2), home: 0), vcores: 2)
+                seen.append(outcome)
+                if outcome.violations > 0 { return }
+            }
+            let remote = seen.reduce(0) { $0 + $1.remoteEntries }, transitions = seen.reduce(0) { $0 + $1.transitions }
+            if transitions <= 50 || remote == 0 || testCPUs.count < 2 {
+                try Test.cancel("the vcores barely overlapped on a busy machine (\(transitions) transitions, \(remote) remote entries): the mutation went unseen but was hardly tried")
+            }
+            Issue.record("no violation in \(seen.count) rounds with the epoch wait skipped (\(transitions) transitions, \(remote) remote entries): the exclusion hammer cannot see a broken transition")
+            #else
+            try Test.cancel("the mutation switch exists in debug builds only")
+            #endif
+        }
+
+        struct HammerOutcome {
+            var name: String
+            var finished: Bool
+            var ringState: String
+            var violations: Int
+            var counter: UInt64, entries: UInt64
+            var transitions: UInt64, remoteEntries: UInt64
+
+            /// Whether the vcores overlapped is the machine's doing: a busy one
+            /// may run them one after another, and then this tested little.
+            func cancelUnlessOverlapped() throws {
+                if transitions <= 10 || remoteEntries == 0 {
+                    let reason = "\(name): the vcores barely overlapped on a busy machine (\(transitions) "
+                        + "transitions, \(remoteEntries) remote entries): exclusion held but was hardly tested"
+                    try Test.cancel(Comment(rawValue: reason))
+                }
+            }
+        }
+
+        func hammer<L: KernelLock>(_ lock: DynamicLock<L>, vcores: Int) -> HammerOutcome {
             let ring = lock.ring
             defer { lock.deallocate(); ring.deallocate() }
             let state = Shared(CriticalState())
@@ -127,7 +176,7 @@ extension KernelCoreSuite {
             var threads: [PinnedThread] = []
             for vcore in 0..<vcores {
                 let id = VcoreID(vcore)
-                threads.append(try PinnedThread.start(cpu: Int(testCPUs[vcore % testCPUs.count])) {
+                let body: @Sendable () -> Void = {
                     let node = L.Node.allocate()
                     defer { node.deallocate() }
                     var dice = TransitionDice(seed: 0x9E37_79B9 &* UInt64(vcore + 1))
@@ -151,22 +200,19 @@ extension KernelCoreSuite {
                     // Keep passing the token until everyone is done, so nobody's wait hangs.
                     done.increment(0)
                     while done[0] < UInt64(vcores) && stop[0] == 0 { ring.quiescent(id); sched_yield() }
-                })
+                }
+                do { threads.append(try PinnedThread.start(cpu: Int(testCPUs[vcore % testCPUs.count]), body)) } catch {
+                    Issue.record("could not start vcore \(vcore): \(error)")
+                    break
+                }
             }
-            let finished = waitUntil(timeout: .seconds(40)) { done[0] == UInt64(vcores) }
-            #expect(finished, "\(L.name): vcores did not finish in 40 s (epoch \(ring.epoch), token at \(ring.tokenHolder))")
+            let finished = threads.count == vcores && waitUntil(timeout: .seconds(40)) { done[0] == UInt64(vcores) }
+            let ringState = "epoch \(ring.epoch), token at \(ring.tokenHolder)"
             stop.increment(0)
             for thread in threads { thread.join() }
-            #expect(state.value.violations == 0, "\(L.name): two vcores inside at once")
-            #expect(UInt64(state.value.counter) == entries.total, "\(L.name): lost updates")
-            // Whether the vcores overlapped is the machine's doing: a busy one
-            // may run them one after another, and then this tested little.
-            let remoteEntries = entries.total - entries[0]
-            if transitions.total <= 10 || remoteEntries == 0 {
-                let reason = "\(L.name): the vcores barely overlapped on a busy machine (\(transitions.total) "
-                    + "transitions, \(remoteEntries) remote entries): exclusion held but was hardly tested"
-                try Test.cancel(Comment(rawValue: reason))
-            }
+            return HammerOutcome(name: L.name, finished: finished, ringState: ringState, violations: state.value.violations,
+                                 counter: UInt64(state.value.counter), entries: entries.total,
+                                 transitions: transitions.total, remoteEntries: entries.total - entries[0])
         }
     }
 }

@@ -18,7 +18,7 @@ extension KernelCoreSuite {
         func switchSteps() {
             let ring = EpochRing(vcores: 2)
             defer { ring.deallocate() }
-            let cascade = LockCascade(coarse: SpinLock(), parts: 4, fine: { SpinLock() }, ring: ring)
+            let cascade = LockCascade(coarse: SpinLock(), parts: 4, fine: SpinLock.self, ring: ring)
             defer { cascade.deallocate() }
             var hold = cascade.enter(NoNode(), vcore: 0)
             #expect(hold.coarse && !hold.fine && cascade.coarseLock.isLocked)
@@ -38,6 +38,52 @@ extension KernelCoreSuite {
             cascade.exit(NoNode(), vcore: 0, hold: hold)
         }
 
+        @Test("fine locks are allocated on the first switch to fine and freed one epoch after the switch back")
+        func fineLocksOnDemand() {
+            let ring = EpochRing(vcores: 2)
+            defer { ring.deallocate() }
+            let cascade = LockCascade(coarse: SpinLock(), parts: 8, fine: SpinLock.self, ring: ring)
+            defer { cascade.deallocate() }
+            func round() { ring.quiescent(0); ring.quiescent(1) }
+            #expect(!cascade.fineLocksAllocated, "coarse from the start: no fine locks yet")
+            #expect(cascade.reclaim(), "nothing to free")
+            #expect(cascade.switchToFine())
+            #expect(cascade.fineLocksAllocated && cascade.fineLockAllocations == (1, 0))
+            round(); round()
+            #expect(cascade.settle() == .fine)
+            #expect(!cascade.reclaim() && cascade.fineLocksAllocated, "fine: nothing is retired")
+            #expect(cascade.switchToCoarse())
+            round(); round()
+            // An operation that read "to coarse" holds both levels, and may still be inside when the switch ends.
+            let hold = cascade.enter(NoNode(), vcore: 1)
+            #expect(hold.coarse && hold.fine)
+            cascade.lockPart(3, NoNode(), vcore: 1, hold: hold)
+            #expect(cascade.settle() == .coarse)
+            #expect(cascade.fineLocksAllocated, "the first reclaim only stamps the retirement epoch")
+            #expect(!cascade.reclaim(), "not before a full epoch")
+            cascade.unlockPart(3, NoNode(), vcore: 1, hold: hold)   // its memory is still there
+            cascade.exit(NoNode(), vcore: 1, hold: hold)
+            ring.quiescent(0)
+            #expect(!cascade.reclaim(), "half a round is not an epoch")
+            ring.quiescent(1); round()
+            #expect(cascade.reclaim() && !cascade.fineLocksAllocated, "freed after the full epoch")
+            #expect(cascade.fineLockAllocations == (1, 1))
+            // Switching back allocates afresh; a retirement cancelled by a switch to fine keeps the memory.
+            #expect(cascade.switchToFine())
+            #expect(cascade.fineLockAllocations == (2, 1))
+            round(); round(); cascade.settle()
+            #expect(cascade.switchToCoarse())
+            round(); round()
+            #expect(cascade.settle() == .coarse)          // stamps the retirement
+            #expect(cascade.switchToFine(), "back to fine before the memory went")
+            round(); round()
+            #expect(!cascade.reclaim() && cascade.fineLocksAllocated, "a cascade on its way to fine keeps its locks")
+            #expect(cascade.fineLockAllocations == (2, 1), "reused, not reallocated")
+            let started = LockCascade(coarse: SpinLock(), parts: 2, fine: SpinLock.self, ring: ring, granularity: .fine)
+            #expect(started.fineLocksAllocated, "a cascade that starts fine has its locks")
+            started.deallocate()
+        }
+
         @Test("each part exclusive through random switches of granularity, 2 vcores")
         func randomSwitchesTwo() throws { try randomSwitches(vcores: 2) }
 
@@ -47,7 +93,7 @@ extension KernelCoreSuite {
         func randomSwitches(vcores: Int) throws {
             let parts = 8
             let ring = EpochRing(vcores: vcores)
-            let cascade = LockCascade(coarse: MCSLock(), parts: parts, fine: { SpinLock() }, ring: ring)
+            let cascade = LockCascade(coarse: MCSLock(), parts: parts, fine: SpinLock.self, ring: ring)
             defer { cascade.deallocate(); ring.deallocate() }
             let states = CacheLineArray(count: parts) { _ in CriticalState() }
             defer { states.deallocate() }
