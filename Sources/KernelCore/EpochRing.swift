@@ -47,8 +47,15 @@ struct EpochRingStorage: ~Copyable {
 @frozen
 public struct EpochRing: BitwiseCopyable, @unchecked Sendable {
     @usableFromInline let storage: CacheLineBox<EpochRingStorage>
+    /// The vcore count in the low 31 bits, `oversubscribed` in the top one:
+    /// one word, so a ring (and a dynamic lock holding one) stays small
+    /// enough to travel in registers.
+    @usableFromInline let shape: UInt32
+
     /// The vcores in the ring: ids `0..<count`.
-    public let count: UInt32
+    @inlinable
+    public var count: UInt32 { shape & 0x7FFF_FFFF }
+
     /// More vcores than CPUs: the token's holder may be waiting for a time
     /// slice on a CPU another vcore is spinning on. Then a vcore that passes
     /// a quiescent state without the token while an epoch is wanted yields
@@ -56,15 +63,15 @@ public struct EpochRing: BitwiseCopyable, @unchecked Sendable {
     /// (without it, 4 vcores on 2 CPUs took ~190 ms per transition: every
     /// pass waited for a time slice). Kept in the value, not in shared
     /// memory, so a ring with a CPU per vcore pays nothing for it.
-    public let oversubscribed: Bool
+    @inlinable
+    public var oversubscribed: Bool { shape >> 31 != 0 }
 
     /// A ring of `vcores` vcores (at least one), at epoch 0 with the token at
     /// vcore 0; `oversubscribed` when they share CPUs (see the property).
     public init(vcores: Int, oversubscribed: Bool = false) {
-        precondition(vcores > 0 && vcores <= Int(UInt32.max), "EpochRing: vcores must be positive")
+        precondition(vcores > 0 && vcores < 1 << 31, "EpochRing: vcores must be positive, below 2^31")
         storage = CacheLineBox(EpochRingStorage())
-        count = UInt32(vcores)
-        self.oversubscribed = oversubscribed
+        shape = UInt32(vcores) | (oversubscribed ? 1 << 31 : 0)
     }
 
     /// The current epoch: completed rounds of the token. Acquiring: what the

@@ -46,6 +46,8 @@ public struct TargetVerdict: Sendable, Equatable, CustomStringConvertible {
     public enum Outcome: String, Sendable {
         case met, missed
         case undecided = "undecided at this noise"
+        /// Fewer than 6 paired trials: no 95% interval exists.
+        case tooFew = "too few trials to judge"
     }
 
     /// What the target is about, e.g. "dynamic_overhead dynamic-disabled/none".
@@ -56,15 +58,25 @@ public struct TargetVerdict: Sendable, Equatable, CustomStringConvertible {
     public var count: Int
     public var outcome: Outcome
 
+    /// nil without a finite ratio; `tooFew` (NaN bounds) below 6 of them.
     public init?(name: String, param: String, bound: Double, ratios: [Double]) {
-        guard let (low, median, high) = MedianInterval.of(ratios) else { return nil }
+        let finite = ratios.filter(\.isFinite).sorted()
+        guard !finite.isEmpty else { return nil }
         self.name = name
         self.param = param
         self.bound = bound
+        count = finite.count
+        guard let (low, median, high) = MedianInterval.of(finite) else {
+            let n = finite.count
+            median = n % 2 == 1 ? finite[n / 2] : (finite[n / 2 - 1] + finite[n / 2]) / 2
+            low = .nan
+            high = .nan
+            outcome = .tooFew
+            return
+        }
         self.median = median
         self.low = low
         self.high = high
-        count = ratios.count
         outcome = high <= bound ? .met : low > bound ? .missed : .undecided
     }
 

@@ -57,11 +57,11 @@ import Glibc
         let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/meta.json"))
         let meta = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         #expect(meta?["complete"] as? Bool == true)
-        // Every target judged, one word of three, in stdout and meta.json.
+        // Every target judged, in stdout and meta.json (3 trials: too few for a 95% interval).
         let verdicts = result.stdout.split(separator: "\n").filter { $0.hasPrefix("target: ") }
         #expect(verdicts.count >= 7, "\(result.stdout)")
         for line in verdicts {
-            #expect(line.contains(": met (") || line.contains(": missed (") || line.contains(": undecided at this noise ("), "\(line)")
+            #expect(line.contains(": too few trials to judge ("), "\(line)")
         }
         let parameters = meta?["parameters"] as? [String: Any]
         #expect(parameters?["target_0"] is String, "no target verdict in meta.json")

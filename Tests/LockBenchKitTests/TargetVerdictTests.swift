@@ -49,8 +49,10 @@ extension LockBenchSuite {
             #expect(TargetVerdict(name: "x", param: "", bound: 1.01, ratios: tight)?.outcome == .undecided)
             let verdict = TargetVerdict(name: "x", param: "", bound: 1.03, ratios: tight)!
             #expect(verdict.median == 1.010 && verdict.low == 1.005 && verdict.high == 1.015)
-            #expect(TargetVerdict(name: "x", param: "", bound: 1.03, ratios: [1, 1, 1]) == nil, "too few to judge")
-            #expect(TargetVerdict(name: "x", param: "", bound: 1.03, ratios: tight + [.nan, .infinity])?.count == 23)
+            #expect(TargetVerdict(name: "x", param: "", bound: 1.03, ratios: [1, 1, 1])?.outcome == .tooFew, "no 95% interval from 3")
+            #expect(TargetVerdict(name: "x", param: "", bound: 1.03, ratios: [.nan]) == nil)
+            #expect(TargetVerdict(name: "x", param: "", bound: 1.03, ratios: tight + [.nan, .infinity])?.count == 21,
+                    "non-finite ratios (a zero-time trial) are left out")
         }
 
         @Test("judge finds the issue's targets among a run's rows")
