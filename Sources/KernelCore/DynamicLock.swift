@@ -82,7 +82,7 @@ public struct DynamicLock<Base: KernelLock>: BitwiseCopyable, @unchecked Sendabl
         let raw = word.raw
         if raw == 0 { return false }
         base.lock(node, vcore: vcore)
-        if raw > 1 { settleHolding() }
+        if raw > 1 { word.settleHolding(ring: ring) }
         return true
     }
 
@@ -93,11 +93,6 @@ public struct DynamicLock<Base: KernelLock>: BitwiseCopyable, @unchecked Sendabl
         if held { base.unlock(node, vcore: vcore) }
     }
 
-    /// A transition is under way and we hold the lock: finish it if its epoch
-    /// has passed (Uhlig finalizes the switch inside the lock code).
-    @inline(never)
-    @usableFromInline
-    func settleHolding() { word.settle(ring: ring) }
 
     /// Begins demotion; false unless the lock was enabled.
     @discardableResult

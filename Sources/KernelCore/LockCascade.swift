@@ -159,7 +159,7 @@ public struct LockCascade<Coarse: KernelLock, Fine: CascadeFineLock>: BitwiseCop
         let raw = word.raw
         if raw != CascadeGranularity.fine.rawValue {
             coarseLock.lock(node, vcore: vcore)
-            if raw > 1 { settleHolding() }
+            if raw > 1 { word.settleHolding(ring: ring) }
         }
         return CascadeHold(raw: raw)
     }
@@ -185,9 +185,6 @@ public struct LockCascade<Coarse: KernelLock, Fine: CascadeFineLock>: BitwiseCop
         if hold.coarse { coarseLock.unlock(node, vcore: vcore) }
     }
 
-    @inline(never)
-    @usableFromInline
-    func settleHolding() { word.settle(ring: ring) }
 
     /// Begins the switch to one lock per part; false unless coarse. The
     /// fine locks are allocated here the first time (or reused, if a switch

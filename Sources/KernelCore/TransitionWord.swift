@@ -92,6 +92,16 @@ public struct TransitionWord: BitwiseCopyable, @unchecked Sendable {
         return ring.epoch >= due
     }
 
+    /// A transition is under way and the caller holds the lock: finish it if
+    /// its epoch has passed (Uhlig finalizes the switch inside the lock
+    /// code). Out of line, on this one-word type and not on the generic lock:
+    /// a method of the lock took the whole lock by address, and the compiler
+    /// then spilled the lock to the stack on every pass of a caller's loop,
+    /// disabled or not, and looked up the lock's type metadata.
+    @inline(never)
+    @usableFromInline
+    func settleHolding(ring: EpochRing) { settle(ring: ring) }
+
     /// Finishes a transition whose epoch has passed; returns the word after.
     @discardableResult
     func settle(ring: EpochRing) -> UInt64 {
