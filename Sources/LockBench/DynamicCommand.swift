@@ -29,7 +29,7 @@ struct DynamicCommand: ParsableCommand {
             met, missed, or undecided at this noise (printed and recorded in meta.json).
             """)
 
-    @Option(help: ArgumentHelp("Parts, comma separated (default: all): overhead,transition,granularity,eventlog.",
+    @Option(help: ArgumentHelp("Parts, comma separated (default: all): overhead,ipc,transition,granularity,eventlog.",
                                valueName: "list"))
     var parts: String?
 

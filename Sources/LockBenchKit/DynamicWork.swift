@@ -7,12 +7,12 @@ import CPlatform
 import KernelCore
 import Platform
 
-/// An IPC-sized critical section standing in for the kernel path until
-/// ctxbench's IPC lands: a message of `words` 8-byte words (default 32, the
-/// 256 bytes of Uhlig's largest IPC) copied from a sender's buffer into a
-/// receiver's and a sequence number bumped. The lock's share of this section
-/// is what Uhlig's 16-64% of IPC measures; a shorter section makes any lock
-/// (and any disabled lock's test) a bigger share.
+/// An IPC-sized critical section without the IPC (the overhead part's own
+/// row set; the ipc part locks ctxbench's real round trip): a message of
+/// `words` 8-byte words (default 32, the 256 bytes of Uhlig's largest IPC)
+/// copied from a sender's buffer into a receiver's and a sequence number
+/// bumped. A section this short makes any lock (and any disabled lock's
+/// test) a bigger share than in a real IPC.
 @frozen
 public struct MessageBuffers: BitwiseCopyable, @unchecked Sendable {
     public static let defaultWords = 32

@@ -130,17 +130,22 @@ extension KernelCoreSuite {
             TransitionWord.mutationSkipsEpochWait = true
             defer { TransitionWord.mutationSkipsEpochWait = false }
             var seen: [HammerOutcome] = []
-            // A few rounds: one round may overlap too little on a busy machine.
-            for _ in 0..<5 {
-                let outcome = hammer(DynamicLock(base: SpinLock(), ring: EpochRing(vcores: 2), home: 0), vcores: 2)
+            // Rounds until a violation, for at most 20 s: one round may overlap
+            // too little on a busy machine. Transitions one operation in 4.
+            let deadline = monotonicNanos() + 20_000_000_000
+            while monotonicNanos() < deadline {
+                let outcome = hammer(DynamicLock(base: SpinLock(), ring: EpochRing(vcores: 2), home: 0), vcores: 2, odds: 4)
                 seen.append(outcome)
                 if outcome.violations > 0 { return }
             }
             let remote = seen.reduce(0) { $0 + $1.remoteEntries }, transitions = seen.reduce(0) { $0 + $1.transitions }
-            if transitions <= 50 || remote == 0 || testCPUs.count < 2 {
-                try Test.cancel("the vcores barely overlapped on a busy machine (\(transitions) transitions, \(remote) remote entries): the mutation went unseen but was hardly tried")
+            let interleavings = seen.reduce(0) { $0 + $1.interleavings }
+            // Interleavings: a vcore found the other had run since its own last
+            // operation. Time-sliced turns give a few hundred; running at once, thousands.
+            if interleavings < 20_000 || testCPUs.count < 2 {
+                try Test.cancel("the vcores barely ran at once on a busy machine (\(interleavings) interleavings, \(transitions) transitions, \(remote) remote entries): the mutation went unseen but was hardly tried")
             }
-            Issue.record("no violation in \(seen.count) rounds with the epoch wait skipped (\(transitions) transitions, \(remote) remote entries): the exclusion hammer cannot see a broken transition")
+            Issue.record("no violation in \(seen.count) rounds with the epoch wait skipped (\(interleavings) interleavings, \(transitions) transitions, \(remote) remote entries): the exclusion hammer cannot see a broken transition")
             #else
             try Test.cancel("the mutation switch exists in debug builds only")
             #endif
@@ -153,6 +158,7 @@ extension KernelCoreSuite {
             var violations: Int
             var counter: UInt64, entries: UInt64
             var transitions: UInt64, remoteEntries: UInt64
+            var interleavings: UInt64
 
             /// Whether the vcores overlapped is the machine's doing: a busy one
             /// may run them one after another, and then this tested little.
@@ -165,12 +171,14 @@ extension KernelCoreSuite {
             }
         }
 
-        func hammer<L: KernelLock>(_ lock: DynamicLock<L>, vcores: Int) -> HammerOutcome {
+        /// `odds`: a vcore asks for a transition one operation in `odds`.
+        func hammer<L: KernelLock>(_ lock: DynamicLock<L>, vcores: Int, odds: UInt64 = 64) -> HammerOutcome {
             let ring = lock.ring
             defer { lock.deallocate(); ring.deallocate() }
             let state = Shared(CriticalState())
             let entries = Counters(vcores), transitions = Counters(vcores)
             let done = Counters(1), stop = Counters(1)
+            let last = Counters(1), interleavings = Counters(vcores)
             nonisolated(unsafe) let critical = state.pointer
             let iterations = 20_000
             var threads: [PinnedThread] = []
@@ -181,7 +189,11 @@ extension KernelCoreSuite {
                     defer { node.deallocate() }
                     var dice = TransitionDice(seed: 0x9E37_79B9 &* UInt64(vcore + 1))
                     for _ in 0..<iterations where stop[0] == 0 {
-                        if dice.oneIn(64) {
+                        if last[0] != UInt64(vcore + 1) {
+                            interleavings.increment(vcore)
+                            last.slot(0).pointee.store(UInt64(vcore + 1), ordering: .relaxed)
+                        }
+                        if dice.oneIn(odds) {
                             switch dice.next() % 3 {
                             case 0: if lock.demote() { transitions.increment(vcore) }
                             case 1: if lock.promote(from: id) != nil { transitions.increment(vcore) }
@@ -212,7 +224,8 @@ extension KernelCoreSuite {
             for thread in threads { thread.join() }
             return HammerOutcome(name: L.name, finished: finished, ringState: ringState, violations: state.value.violations,
                                  counter: UInt64(state.value.counter), entries: entries.total,
-                                 transitions: transitions.total, remoteEntries: entries.total - entries[0])
+                                 transitions: transitions.total, remoteEntries: entries.total - entries[0],
+                                 interleavings: interleavings.total)
         }
     }
 }
