@@ -16,9 +16,9 @@ struct GateCommand: ParsableCommand {
         discussion: """
             BASELINE and CURRENT are run directories, or directories holding run directories (a scripts/suite output): every directory with a summary.csv and a meta.json is a run. Metrics are matched by tool, benchmark, variant, threads, param, metric and unit, and compared with the per-trial values of trials.csv.
 
-            A baseline should hold several runs: give --baseline once per run, or one directory whose run-* sub-directories are the runs (results/baseline/<class>/run-01 ...). Trials within one run share that run's thread placement on the host and are correlated, so only separate runs show how far a metric moves from run to run; a rank test over one run's trials calls that movement a regression.
+            A baseline should hold several runs: list them after --baseline (--baseline DIR1 DIR2 DIR3), or give one directory whose run-* sub-directories are the runs (results/baseline/<class>/run-01 ...). Trials within one run share that run's thread placement on the host and are correlated, so only separate runs show how far a metric moves from run to run; a rank test over one run's trials calls that movement a regression.
 
-            A metric regresses when all three hold: its median (the median of the run medians) moves in the worse direction (lower_is_better) by more than --threshold percent; it moves by more than the baseline's noise band, --noise-sigmas standard deviations of a run's median (the larger of the spread of the baseline's run medians and the standard error the within-run spread gives), times sqrt(1/K + 1/Kc) for K baseline and Kc current runs; and the two-sided Mann-Whitney U test of all trials of each side (exact p for up to 50 trials a side without ties, else the normal approximation with tie correction) gives p < --alpha after Holm's correction over every metric that could reach significance (Tarone's family). Holm, not Benjamini-Hochberg: the gate fails when ANY metric regresses, so the chance of even one false regression (the family-wise error) is what must stay below alpha, and Holm bounds it under any dependence between metrics.
+            A metric regresses when all three hold: its median (the median of the run medians) moves in the worse direction (lower_is_better) by more than --threshold percent; it moves by more than the baseline's noise band, --noise-sigmas standard deviations of a run's median (the larger of the spread of the baseline's run medians and the standard error the within-run spread gives), times sqrt(1/K + 1/Kc) for K baseline and Kc current runs; and it is significant after Holm's correction over every metric that could reach significance (Tarone's family): the two-sided Mann-Whitney U test of all trials of each side (exact p for up to 50 trials a side without ties, else the normal approximation with tie correction) and the band's own test (the change over the run-to-run spread as Student's t with K - 1 degrees of freedom, the prediction test of one new run) must both give p < --alpha after correction; the gate corrects the larger of the two. More baseline runs narrow the change that can be told from noise. Holm, not Benjamini-Hochberg: the gate fails when ANY metric regresses, so the chance of even one false regression (the family-wise error) is what must stay below alpha, and Holm bounds it under any dependence between metrics.
 
             With fewer than 3 baseline runs there is no noise band: the gate falls back to the threshold and the corrected test alone and says that run-to-run noise is not accounted for. A metric whose band is 100% or wider (a doubling would look like noise) is reported as too-noisy, by name, and never fails. Improvements are reported, never failed. A metric whose trials cannot give a p below the corrected level is reported as too-few-trials.
 
@@ -27,10 +27,10 @@ struct GateCommand: ParsableCommand {
             Exit status: 0 no regression; 1 a regression; 3 environments differ (refused); 64 bad usage; 65 a malformed input file or a directory without runs.
             """)
 
-    @Option(help: ArgumentHelp("A baseline run (repeat for each run), a suite of runs, or a directory of run-* runs.", valueName: "dir"))
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("The baseline: one or more runs (each a run directory or a suite of them), or a directory of run-* runs.", valueName: "dir"))
     var baseline: [String] = []
 
-    @Option(help: ArgumentHelp("The run to judge: a run directory or a suite of them (repeat for several runs).", valueName: "dir"))
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("The run to judge: a run directory or a suite of them (or several runs, like --baseline).", valueName: "dir"))
     var current: [String] = []
 
     @Option(help: ArgumentHelp("Smallest change of the median that counts, in percent.", valueName: "pct"))
@@ -73,7 +73,7 @@ struct GateCommand: ParsableCommand {
         for (option, paths) in [("--baseline", baseline), ("--current", current)] {
             guard !paths.isEmpty else { throw ValidationError("\(option) is required") }
             guard paths.count <= GateSide.maximumReplicates else {
-                throw ValidationError("\(option) given \(paths.count) times; at most \(GateSide.maximumReplicates)")
+                throw ValidationError("\(option) lists \(paths.count) directories; at most \(GateSide.maximumReplicates)")
             }
             for path in paths {
                 var isDirectory: ObjCBool = false

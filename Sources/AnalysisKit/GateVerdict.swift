@@ -80,8 +80,12 @@ public struct GateVerdict: Sendable, Equatable {
     public var currentMedian: Double?
     /// (current - baseline) / |baseline|; nil when the baseline median is 0 or unknown.
     public var change: Double?
-    /// The test's p-value over all trials of each side, uncorrected.
+    /// The p-value the correction uses, uncorrected: the rank test's over all
+    /// trials of each side, or with a noise band the larger of that and the
+    /// band's (`runP`), so both must agree (an intersection-union test).
     public var p: Double?
+    /// The noise band's p: the change read against the baseline's run-to-run spread.
+    public var runP: Double?
     /// p after the family-wise correction (equal to `p` with `--correction none`).
     public var adjustedP: Double?
     /// The baseline's run-to-run noise band (nil with fewer than 3 baseline runs).
@@ -106,7 +110,7 @@ public struct GateVerdict: Sendable, Equatable {
         let b = bRuns.flatMap { $0 }, c = cRuns.flatMap { $0 }
         var verdict = GateVerdict(key: key, status: .unchanged, lowerIsBetter: lowerIsBetter,
                                   baselineMedian: centre(bRuns), currentMedian: centre(cRuns), change: nil, p: nil,
-                                  adjustedP: nil, noise: nil, baselineTrials: b.count, currentTrials: c.count,
+                                  runP: nil, adjustedP: nil, noise: nil, baselineTrials: b.count, currentTrials: c.count,
                                   baselineRuns: bRuns.count, currentRuns: cRuns.count, currentHalfIQR: halfIQR(c))
         guard baseline != nil else { verdict.status = .onlyInCurrent; return verdict }
         guard current != nil else { verdict.status = .onlyInBaseline; return verdict }
@@ -129,6 +133,11 @@ public struct GateVerdict: Sendable, Equatable {
         verdict.p = switch policy.test {
         case .mannWhitney: RankSumTest.test(b, c)?.p
         case .welch: WelchTTest.p(b, c)
+        }
+        if let noise = verdict.noise, let rank = verdict.p {
+            let runP = verdict.change.map { noise.p(change: $0) } ?? 0
+            verdict.runP = runP
+            verdict.p = max(rank, runP)
         }
         verdict.adjustedP = verdict.p
         return verdict

@@ -17,6 +17,11 @@ import RunFormat
 ///   1.2533 / sqrt(n)): a floor for K runs that happened to agree;
 /// and `sqrt(1/K + 1/Kc)` turns it into the spread of the difference between
 /// the two sides' centres (Kc current runs, usually 1).
+///
+/// The band also gives a p-value (`p(change:)`): the change over that spread
+/// read as Student's t with K - 1 degrees of freedom, the prediction test of
+/// a new run against K runs. It enters the gate's family-wise correction, so
+/// the more baseline runs, the narrower the change that can be told from noise.
 public struct NoiseBand: Sendable, Equatable {
     /// Fewest baseline runs a band is derived from: two medians give a spread
     /// estimate that is wrong by a factor of several too often.
@@ -30,6 +35,19 @@ public struct NoiseBand: Sendable, Equatable {
     public var withinRun: Double
     /// The band: a change of the median within it is run-to-run noise.
     public var width: Double
+    /// The spread of the difference of the two sides' centres, relative: `width / sigmas`.
+    public var scale: Double
+    /// How many baseline runs it was derived from (K).
+    public var runs: Int
+
+    /// Two-sided p of a relative change being run-to-run noise: |change| / scale
+    /// as Student's t with K - 1 degrees of freedom. A zero scale: 1 for no change, else 0.
+    public func p(change: Double) -> Double {
+        guard change.isFinite else { return 0 }
+        guard scale > 0 else { return change == 0 ? 1 : 0 }
+        let t = change / scale, df = Double(runs - 1)
+        return min(1, max(0, IncompleteBeta.regularized(df / (df + t * t), a: df / 2, b: 0.5)))
+    }
 
     /// nil with fewer than `minimumRuns` baseline runs, or a zero or
     /// non-finite baseline median (no relative band exists).
@@ -52,8 +70,8 @@ public struct NoiseBand: Sendable, Equatable {
             within = 1.2533 * sigma / Double(max(1, currentTrialsPerRun)).squareRoot() / abs(centre)
         }
         let spread = max(between, within)
-        let width = sigmas * spread * (1 / Double(runs.count) + 1 / Double(currentRuns)).squareRoot()
-        guard width.isFinite else { return nil }
-        return NoiseBand(betweenRuns: between, withinRun: within, width: width)
+        let scale = spread * (1 / Double(runs.count) + 1 / Double(currentRuns)).squareRoot()
+        guard scale.isFinite, (sigmas * scale).isFinite else { return nil }
+        return NoiseBand(betweenRuns: between, withinRun: within, width: sigmas * scale, scale: scale, runs: runs.count)
     }
 }

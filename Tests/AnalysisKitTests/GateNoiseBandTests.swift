@@ -51,6 +51,10 @@ struct GateNoiseBandTests {
             let verdict = try #require(result.verdicts.first)
             #expect(verdict.status == .regression)
             #expect((verdict.noise?.width ?? 1) < 0.05)
+            // Both the rank test and the band's own test agree; the gate takes the larger p.
+            #expect((verdict.runP ?? 1) < 1e-4 && verdict.p == max(verdict.runP ?? 1, RankSumTest.test(
+                (0..<5).flatMap { i in GateTests.trials([100, 100.5, 99.6, 100.2, 99.8][i], count: 5, offset: i) },
+                GateTests.trials(110, count: 5, offset: 7))?.p ?? 1))
             #expect(result.exitCode == GateJob.Exit.regression)
             // A wider band (more sigmas) than the shift turns it into noise.
             let wide = try GateJob(baseline: base, current: now, policy: GatePolicy(noiseSigmas: 40)).run()
@@ -173,6 +177,21 @@ struct GateNoiseBandTests {
             let allowed = try GateJob(baseline: base, current: now, allowEnvironmentMismatch: true).run()
             #expect(!allowed.refused && allowed.verdicts.count == 1)
         }
+    }
+
+    @Test func theBandsPIsStudentsTWithKMinusOneDegreesOfFreedom() {
+        // t = 2.776 is the two-sided 5% point of t with 4 degrees of freedom, 2.262 with 9.
+        let five = NoiseBand(betweenRuns: 0.01, withinRun: 0, width: 0.04, scale: 0.01, runs: 5)
+        #expect(abs(five.p(change: 0.02776) - 0.05) < 1e-3)
+        #expect(abs(five.p(change: -0.02776) - 0.05) < 1e-3)
+        let ten = NoiseBand(betweenRuns: 0.01, withinRun: 0, width: 0.04, scale: 0.01, runs: 10)
+        #expect(abs(ten.p(change: 0.02262) - 0.05) < 1e-3)
+        // More runs, the same change: smaller p (the band narrows with K).
+        #expect(ten.p(change: 0.05) < five.p(change: 0.05))
+        #expect(five.p(change: 0) == 1)
+        #expect(five.p(change: .nan) == 0)
+        let flat = NoiseBand(betweenRuns: 0, withinRun: 0, width: 0, scale: 0, runs: 3)
+        #expect(flat.p(change: 0) == 1 && flat.p(change: 0.01) == 0)
     }
 
     @Test func noBandFromTooFewRunsOrAZeroMedian() {
