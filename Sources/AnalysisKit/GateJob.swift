@@ -96,7 +96,8 @@ public struct GateJob: Sendable {
                                               baseline: b?.runs, current: c?.runs, policy: policy))
         }
         result.family = Self.correct(&verdicts, policy: policy)
-        for index in verdicts.indices { verdicts[index].decide(policy: policy) }
+        let level = policy.correction == .holm ? policy.alpha / Double(max(1, result.family)) : policy.alpha
+        for index in verdicts.indices { verdicts[index].decide(policy: policy, level: level) }
         result.verdicts = verdicts
         return result
     }

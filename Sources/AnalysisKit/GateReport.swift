@@ -68,7 +68,7 @@ public enum GateReport {
     static func tooNoisyLine(_ result: GateJob.Result) -> String? {
         let noisy = result.verdicts.filter { $0.status == .tooNoisy }
         guard !noisy.isEmpty else { return nil }
-        return "too noisy to gate (the baseline's runs scatter so that a doubling looks like noise): "
+        return "too noisy to gate (the baseline's runs scatter so much that even a doubling could not be significant): "
             + noisy.map { "\($0.key.description) (band \(percent($0.noise?.width).replacingOccurrences(of: "+", with: "±")))" }
                 .joined(separator: "; ")
     }

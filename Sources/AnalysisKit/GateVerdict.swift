@@ -59,8 +59,8 @@ public struct GateVerdict: Sendable, Equatable {
         case notSignificant = "not-significant"
         /// No difference worth a word: neither significant nor beyond the threshold.
         case unchanged
-        /// The baseline's runs scatter so much that a doubling would look like
-        /// noise: named, never gated.
+        /// The baseline's runs scatter so much that even a doubling (or a
+        /// halving) could not be significant: named, never gated.
         case tooNoisy = "too-noisy"
         /// Too few trials on a side for any difference to be significant at
         /// the (corrected) level.
@@ -121,10 +121,6 @@ public struct GateVerdict: Sendable, Equatable {
             verdict.noise = NoiseBand.derive(baselineRuns: bRuns, currentRuns: cRuns.count,
                                              currentTrialsPerRun: c.count / cRuns.count, sigmas: policy.noiseSigmas)
         }
-        if let noise = verdict.noise, noise.width >= NoiseBand.tooNoisy {
-            verdict.status = .tooNoisy
-            return verdict
-        }
         verdict.smallestPossibleP = switch policy.test {
         case .mannWhitney: b.count >= 2 && c.count >= 2 ? RankSumTest.smallestP(m: b.count, n: c.count) : 1
         case .welch: b.count >= 2 && c.count >= 2 ? 0 : 1
@@ -144,9 +140,15 @@ public struct GateVerdict: Sendable, Equatable {
     }
 
     /// The final status of a tested metric, from its corrected p, the
-    /// threshold and the noise band.
-    public mutating func decide(policy: GatePolicy) {
+    /// threshold and the noise band. `level` is the p a lone regression must
+    /// reach (alpha over the family with Holm): a metric whose band cannot
+    /// give that for a doubling is too noisy to gate.
+    public mutating func decide(policy: GatePolicy, level: Double) {
         guard p != nil else { return }
+        if let noise, noise.p(change: 1) >= level {
+            status = .tooNoisy
+            return
+        }
         let significant = (adjustedP ?? 1) < policy.alpha
         let limit = max(policy.threshold, noise?.width ?? 0)
         // A zero baseline median: any significant move is beyond any limit.

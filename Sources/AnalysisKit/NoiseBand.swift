@@ -26,8 +26,6 @@ public struct NoiseBand: Sendable, Equatable {
     /// Fewest baseline runs a band is derived from: two medians give a spread
     /// estimate that is wrong by a factor of several too often.
     public static let minimumRuns = 3
-    /// A band this wide (a doubling looks like noise) marks a metric too noisy to gate.
-    public static let tooNoisy = 1.0
 
     /// Standard deviation of the baseline run medians, relative to their median.
     public var betweenRuns: Double
