@@ -14,15 +14,20 @@ public enum GateReport {
                                         : "environments differ (compared anyway: --allow-env-mismatch):")
             lines += result.environmentDifferences.map { "  " + $0 }
         }
-        if !result.refused { lines.append(table(result.verdicts).render(.text)) }
+        if !result.refused {
+            lines.append(table(result.verdicts).render(.text))
+            if let note = fallbackNote(result) { lines.append(note) }
+            if let named = tooNoisyLine(result) { lines.append(named) }
+        }
         lines.append(summaryLine(result))
         return lines.joined(separator: "\n")
     }
 
     /// The verdicts as a report table (`ReportTable` renders text and Markdown alike).
     static func table(_ verdicts: [GateVerdict]) -> ReportTable {
-        ReportTable(title: "kbench gate", note: "medians of the per-trial values; p from the significance test",
-                    header: ["status", "metric", "baseline", "current", "change", "p", "trials"],
+        ReportTable(title: "kbench gate",
+                    note: "medians (of run medians with several runs); noise: the baseline's run-to-run band; p: corrected",
+                    header: ["status", "metric", "baseline", "current", "change", "noise", "p", "trials"],
                     rows: verdicts.map(cells))
     }
 
@@ -37,18 +42,44 @@ public enum GateReport {
             return n == 0 ? nil : "\(n) \(status.rawValue)"
         }
         return "gate: \(verdict): " + (counts.isEmpty ? "no metrics" : counts.joined(separator: ", "))
-            + " (\(policyText(result.policy)))"
+            + " (\(policyText(result)))"
     }
 
-    static func policyText(_ policy: GatePolicy) -> String {
+    static func policyText(_ result: GateJob.Result) -> String {
+        let policy = result.policy
         let test = policy.test == .mannWhitney ? "Mann-Whitney U" : "Welch t-test"
-        return "threshold \(CSVFormat.number(policy.threshold * 100))%, \(test), alpha \(CSVFormat.number(policy.alpha))"
+        let band = result.singleRunFallback
+            ? "no noise band (\(result.baselineRuns) baseline run\(result.baselineRuns == 1 ? "" : "s"))"
+            : "noise band \(CSVFormat.number(policy.noiseSigmas)) sd over \(result.baselineRuns) baseline runs"
+        let correction = policy.correction == .holm ? "Holm over \(result.family) metrics" : "no correction"
+        return "threshold \(CSVFormat.number(policy.threshold * 100))%, \(band), \(test), \(correction), "
+            + "alpha \(CSVFormat.number(policy.alpha))"
+    }
+
+    /// Said whenever the baseline is too short for a noise band.
+    static func fallbackNote(_ result: GateJob.Result) -> String? {
+        guard result.singleRunFallback else { return nil }
+        return "note: the baseline has \(result.baselineRuns) run(s), fewer than \(NoiseBand.minimumRuns): run-to-run "
+            + "noise is not accounted for, and on a VM same-build runs fail this way (results/README.md, "
+            + "\"Recording a baseline\")."
+    }
+
+    /// The metrics too noisy to gate, by name: never passed silently.
+    static func tooNoisyLine(_ result: GateJob.Result) -> String? {
+        let noisy = result.verdicts.filter { $0.status == .tooNoisy }
+        guard !noisy.isEmpty else { return nil }
+        return "too noisy to gate (the baseline's runs scatter so much that even a doubling could not be significant): "
+            + noisy.map { "\($0.key.description) (band \(percent($0.noise?.width).replacingOccurrences(of: "+", with: "±")))" }
+                .joined(separator: "; ")
     }
 
     static func cells(_ v: GateVerdict) -> [String] {
         let status = v.status == .regression ? "REGRESSION" : v.status.rawValue
+        let noise = v.noise.map { percent($0.width).replacingOccurrences(of: "+", with: "±") } ?? "-"
+        var trials = "\(v.baselineTrials)/\(v.currentTrials)"
+        if v.baselineRuns > 1 || v.currentRuns > 1 { trials += " in \(v.baselineRuns)/\(v.currentRuns) runs" }
         return [status, v.key.description, number(v.baselineMedian), number(v.currentMedian), percent(v.change),
-                v.p.map(pValue) ?? "-", "\(v.baselineTrials)/\(v.currentTrials)"]
+                noise, (v.adjustedP ?? v.p).map(pValue) ?? "-", trials]
     }
 
     // MARK: Markdown
@@ -59,13 +90,16 @@ public enum GateReport {
         var out = "## kbench gate: "
         out += result.refused ? "refused (environments differ)\n\n" : (result.regressions.isEmpty ? "pass\n\n" : "FAIL\n\n")
         out += escape(summaryLine(result)) + "\n\n"
+        for line in [fallbackNote(result), tooNoisyLine(result)].compactMap({ $0 }) where !result.refused {
+            out += escape(line) + "\n\n"
+        }
         if !result.environmentDifferences.isEmpty {
             out += "Environment differences:\n\n"
             out += result.environmentDifferences.map { "- " + escape($0) + "\n" }.joined() + "\n"
         }
         guard !result.refused, !result.verdicts.isEmpty else { return out }
-        let order: [GateVerdict.Status] = [.regression, .improvement, .notSignificant, .withinThreshold,
-                                           .tooFewTrials, .onlyInBaseline, .onlyInCurrent, .unchanged]
+        let order: [GateVerdict.Status] = [.regression, .improvement, .notSignificant, .tooNoisy, .withinNoise,
+                                           .withinThreshold, .tooFewTrials, .onlyInBaseline, .onlyInCurrent, .unchanged]
         var sorted = table(order.flatMap { status in result.verdicts.filter { $0.status == status } })
         sorted.rows = sorted.rows.map { row in row[0] == "REGRESSION" ? ["**REGRESSION**"] + row.dropFirst() : row }
         return out + sorted.render(.markdown) + "\n"
@@ -95,9 +129,10 @@ public enum GateReport {
         result.verdicts.compactMap { v in
             guard v.lowerIsBetter == lowerIsBetter, let value = v.currentMedian, value.isFinite else { return nil }
             var extra = "median of \(v.currentTrials) trials; \(v.status.rawValue)"
+            if let noise = v.noise { extra += "; noise band \(percent(noise.width).replacingOccurrences(of: "+", with: "±"))" }
             if let base = v.baselineMedian { extra += "; baseline \(number(base))" }
             if let change = v.change { extra += " (\(percent(change)))" }
-            if let p = v.p { extra += ", p=\(pValue(p))" }
+            if let p = v.adjustedP ?? v.p { extra += ", p=\(pValue(p))" }
             return BenchmarkEntry(name: v.key.description, unit: v.key.unit, value: value,
                                   range: v.currentHalfIQR.flatMap { $0.isFinite ? "± \(number($0))" : nil },
                                   extra: extra)

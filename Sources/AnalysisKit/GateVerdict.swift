@@ -1,10 +1,11 @@
 import RunFormat
 
-/// The gate's rule for one metric: a regression is a change in the worse
-/// direction beyond the threshold AND statistically significant; the same in
-/// the better direction is an improvement (reported, never failed).
+/// The gate's rule for one metric: a regression is a change of the median in
+/// the worse direction beyond the threshold AND beyond the baseline's
+/// run-to-run noise band, AND significant after the family-wise correction;
+/// the same in the better direction is an improvement (reported, never failed).
 public struct GatePolicy: Sendable, Equatable {
-    /// Which significance test decides.
+    /// Which significance test gives the p-values.
     public enum Test: String, Sendable, CaseIterable {
         /// Mann-Whitney U (`RankSumTest`): the default.
         case mannWhitney = "mann-whitney"
@@ -12,37 +13,57 @@ public struct GatePolicy: Sendable, Equatable {
         case welch
     }
 
+    /// How the p-values of all metrics are corrected for their number.
+    public enum Correction: String, Sendable, CaseIterable {
+        /// Holm's step-down over Tarone's family (`HolmCorrection`): the default.
+        case holm
+        /// Each metric at alpha on its own (the old gate; benchstat's way).
+        case none
+    }
+
     /// Smallest change that counts, as a fraction of the baseline median (0.05 = 5%).
     public var threshold: Double
-    /// Significance level: a difference is significant when p < alpha.
+    /// Family-wise significance level: a difference is significant when its corrected p < alpha.
     public var alpha: Double
     public var test: Test
+    public var correction: Correction
+    /// Width of the noise band in standard deviations of a run's median (`NoiseBand`).
+    public var noiseSigmas: Double
 
     public static let defaultThresholdPct = 5.0
     public static let defaultAlpha = 0.05
+    public static let defaultNoiseSigmas = 4.0
 
     public init(threshold: Double = defaultThresholdPct / 100, alpha: Double = defaultAlpha,
-                test: Test = .mannWhitney) {
+                test: Test = .mannWhitney, correction: Correction = .holm, noiseSigmas: Double = defaultNoiseSigmas) {
         self.threshold = threshold
         self.alpha = alpha
         self.test = test
+        self.correction = correction
+        self.noiseSigmas = noiseSigmas
     }
 }
 
 /// What the gate says about one metric.
 public struct GateVerdict: Sendable, Equatable {
     public enum Status: String, Sendable, CaseIterable {
-        /// Worse beyond the threshold, and significant: fails the gate.
+        /// Worse beyond the threshold and the noise band, and significant: fails the gate.
         case regression
-        /// Better beyond the threshold, and significant.
+        /// Better beyond the threshold and the noise band, and significant.
         case improvement
         /// Significant, but within the threshold.
         case withinThreshold = "within-threshold"
-        /// Beyond the threshold, but not significant (noise).
+        /// Beyond the threshold, but within the baseline's run-to-run noise band.
+        case withinNoise = "within-noise"
+        /// Beyond the threshold and the band, but not significant.
         case notSignificant = "not-significant"
         /// No difference worth a word: neither significant nor beyond the threshold.
         case unchanged
-        /// Too few trials on a side for any difference to be significant.
+        /// The baseline's runs scatter so much that even a doubling (or a
+        /// halving) could not be significant: named, never gated.
+        case tooNoisy = "too-noisy"
+        /// Too few trials on a side for any difference to be significant at
+        /// the (corrected) level.
         case tooFewTrials = "too-few-trials"
         /// Only in the baseline (a benchmark removed, or a run that failed).
         case onlyInBaseline = "only-in-baseline"
@@ -53,55 +74,118 @@ public struct GateVerdict: Sendable, Equatable {
     public var key: MetricKey
     public var status: Status
     public var lowerIsBetter: Bool
+    /// The median of the baseline's run medians (of its trials with one run).
     public var baselineMedian: Double?
+    /// The same for the current side.
     public var currentMedian: Double?
     /// (current - baseline) / |baseline|; nil when the baseline median is 0 or unknown.
     public var change: Double?
+    /// The p-value the correction uses, uncorrected: the rank test's over all
+    /// trials of each side, or with a noise band the larger of that and the
+    /// band's (`runP`), so both must agree (an intersection-union test).
     public var p: Double?
+    /// The noise band's p: the change read against the baseline's run-to-run spread.
+    public var runP: Double?
+    /// p after the family-wise correction (equal to `p` with `--correction none`).
+    public var adjustedP: Double?
+    /// The baseline's run-to-run noise band (nil with fewer than 3 baseline runs).
+    public var noise: NoiseBand?
     public var baselineTrials: Int
     public var currentTrials: Int
+    public var baselineRuns: Int
+    public var currentRuns: Int
     /// Half the interquartile range of the current trials (for dashboards).
     public var currentHalfIQR: Double?
+    /// The least p the test could give with these trial counts (Tarone's family).
+    public var smallestPossibleP: Double = 1
 
-    /// Judges one metric from both sides' per-trial values.
-    public static func judge(key: MetricKey, lowerIsBetter: Bool, baseline: [Double]?, current: [Double]?,
+    /// Measures one metric from both sides' per-trial values, one array per
+    /// run. The status is left for `decide` once every metric's p is known
+    /// (the correction needs them all); only metrics that cannot be tested
+    /// get their final status here.
+    public static func judge(key: MetricKey, lowerIsBetter: Bool, baseline: [[Double]]?, current: [[Double]]?,
                              policy: GatePolicy) -> GateVerdict {
-        let b = (baseline ?? []).filter(\.isFinite), c = (current ?? []).filter(\.isFinite)
+        let bRuns = (baseline ?? []).map { $0.filter(\.isFinite) }.filter { !$0.isEmpty }
+        let cRuns = (current ?? []).map { $0.filter(\.isFinite) }.filter { !$0.isEmpty }
+        let b = bRuns.flatMap { $0 }, c = cRuns.flatMap { $0 }
         var verdict = GateVerdict(key: key, status: .unchanged, lowerIsBetter: lowerIsBetter,
-                                  baselineMedian: median(b), currentMedian: median(c), change: nil, p: nil,
-                                  baselineTrials: b.count, currentTrials: c.count, currentHalfIQR: halfIQR(c))
+                                  baselineMedian: centre(bRuns), currentMedian: centre(cRuns), change: nil, p: nil,
+                                  runP: nil, adjustedP: nil, noise: nil, baselineTrials: b.count, currentTrials: c.count,
+                                  baselineRuns: bRuns.count, currentRuns: cRuns.count, currentHalfIQR: halfIQR(c))
         guard baseline != nil else { verdict.status = .onlyInCurrent; return verdict }
         guard current != nil else { verdict.status = .onlyInBaseline; return verdict }
         if let bm = verdict.baselineMedian, let cm = verdict.currentMedian {
             verdict.change = bm != 0 ? (cm - bm) / abs(bm) : (cm == 0 ? 0 : nil)
         }
-        let enough: Bool = switch policy.test {
-        case .mannWhitney: b.count >= 2 && c.count >= 2 && RankSumTest.smallestP(m: b.count, n: c.count) < policy.alpha
-        case .welch: b.count >= 2 && c.count >= 2
+        if !cRuns.isEmpty {
+            verdict.noise = NoiseBand.derive(baselineRuns: bRuns, currentRuns: cRuns.count,
+                                             currentTrialsPerRun: c.count / cRuns.count, sigmas: policy.noiseSigmas)
         }
-        guard enough else { verdict.status = .tooFewTrials; return verdict }
+        verdict.smallestPossibleP = switch policy.test {
+        case .mannWhitney: b.count >= 2 && c.count >= 2 ? RankSumTest.smallestP(m: b.count, n: c.count) : 1
+        case .welch: b.count >= 2 && c.count >= 2 ? 0 : 1
+        }
+        guard verdict.smallestPossibleP < policy.alpha else { verdict.status = .tooFewTrials; return verdict }
         verdict.p = switch policy.test {
         case .mannWhitney: RankSumTest.test(b, c)?.p
         case .welch: WelchTTest.p(b, c)
         }
-        let significant = (verdict.p ?? 1) < policy.alpha
-        // A zero baseline median: any significant move is beyond any threshold.
-        let worse: Bool, beyond: Bool
-        if let change = verdict.change {
-            worse = lowerIsBetter ? change > 0 : change < 0
-            beyond = abs(change) > policy.threshold
-        } else {
-            let cm = verdict.currentMedian ?? 0
-            worse = lowerIsBetter ? cm > 0 : cm < 0
-            beyond = true
+        if let noise = verdict.noise, let rank = verdict.p {
+            let runP = verdict.change.map { noise.p(change: $0) } ?? 0
+            verdict.runP = runP
+            verdict.p = max(rank, runP)
         }
-        verdict.status = switch (significant, beyond) {
-        case (true, true): worse ? .regression : .improvement
-        case (true, false): .withinThreshold
-        case (false, true): .notSignificant
-        case (false, false): .unchanged
-        }
+        verdict.adjustedP = verdict.p
         return verdict
+    }
+
+    /// The final status of a tested metric, from its corrected p, the
+    /// threshold and the noise band. `level` is the p a lone regression must
+    /// reach (alpha over the family with Holm): a metric whose band cannot
+    /// give that for a doubling is too noisy to gate.
+    public mutating func decide(policy: GatePolicy, level: Double) {
+        guard p != nil else { return }
+        if let noise, noise.p(change: 1) >= level {
+            status = .tooNoisy
+            return
+        }
+        let significant = (adjustedP ?? 1) < policy.alpha
+        let limit = max(policy.threshold, noise?.width ?? 0)
+        // A zero baseline median: any significant move is beyond any limit.
+        let worse: Bool, beyondThreshold: Bool, beyondLimit: Bool
+        if let change {
+            worse = lowerIsBetter ? change > 0 : change < 0
+            beyondThreshold = abs(change) > policy.threshold
+            beyondLimit = abs(change) > limit
+        } else {
+            let cm = currentMedian ?? 0
+            worse = lowerIsBetter ? cm > 0 : cm < 0
+            beyondThreshold = true
+            beyondLimit = true
+        }
+        status = if !beyondThreshold {
+            significant ? .withinThreshold : .unchanged
+        } else if !beyondLimit {
+            .withinNoise
+        } else if significant {
+            worse ? .regression : .improvement
+        } else {
+            .notSignificant
+        }
+    }
+
+    /// Marks a tested metric untestable at the corrected level (left out of Tarone's family).
+    mutating func leaveOutOfFamily() {
+        p = nil
+        adjustedP = nil
+        status = .tooFewTrials
+    }
+
+    /// The median of the run medians: one odd run moves it less than the pooled mean would.
+    static func centre(_ runs: [[Double]]) -> Double? {
+        guard !runs.isEmpty else { return nil }
+        if runs.count == 1 { return median(runs[0]) }
+        return median(runs.compactMap { median($0) })
     }
 
     static func median(_ values: [Double]) -> Double? {
