@@ -83,7 +83,7 @@ enum QueueRound {
             queue.destroy()
             return result
         case .ckRing, .ckFifo, .mutex:
-            let code = kind == .ckRing ? Int32(KB_QREF_CK_RING) : kind == .ckFifo ? Int32(KB_QREF_CK_FIFO) : Int32(KB_QREF_MUTEX)
+            let code = kind.referenceCode ?? 0
             guard let handle = kb_qref_create(code, UInt32(c.messageBytes), UInt32(c.ringSlots),
                                               UInt32(c.producers), UInt64(c.perProducer)) else {
                 throw QueueError.noMemory(bytes: Int(c.bookkeepingBytes), errno: ENOMEM)

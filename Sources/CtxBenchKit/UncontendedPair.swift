@@ -69,7 +69,7 @@ enum UncontendedPairs {
                 result = run(BCQBenchQueue(queue: queue))
                 queue.destroy()
             case .ckRing, .ckFifo, .mutex:
-                let code = kind == .ckRing ? Int32(KB_QREF_CK_RING) : kind == .ckFifo ? Int32(KB_QREF_CK_FIFO) : Int32(KB_QREF_MUTEX)
+                let code = kind.referenceCode ?? 0
                 // ck_fifo never reuses an entry: one per enqueue of every batch.
                 let entries = UInt64((runner.trials + runner.warmupBatches) * runner.iterations)
                 guard let handle = kb_qref_create(code, UInt32(c.messageBytes), UInt32(c.ringSlots), 1, entries) else {

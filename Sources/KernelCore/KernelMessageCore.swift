@@ -40,8 +40,10 @@ public struct KernelMessageCore: @unchecked Sendable {
     @usableFromInline let immediate: UnboundedConcurrentQueue
     @usableFromInline let routine: UnboundedConcurrentQueue
     @usableFromInline let state: UnsafeMutablePointer<FutexWord>
-    /// The core's own words: the message buffer and a routine message taken
-    /// while checking before sleep (`held`), and how many times it slept.
+    /// The core's own words: a buffer for routine and one for immediate
+    /// messages (an immediate one runs while a routine one waits in its
+    /// buffer), a routine message taken while checking before sleep
+    /// (`held`), and how many times the core slept.
     @usableFromInline let local: UnsafeMutableRawPointer
     @usableFromInline let eventFD: Int32
 
@@ -49,7 +51,7 @@ public struct KernelMessageCore: @unchecked Sendable {
     public static let senderUnit: UInt32 = 1 << 8
 
     // Offsets in `local`: the scratch message, the held message, flags and counts.
-    @usableFromInline static let scratch = 0, heldMessage = 64, hasHeld = 128, sleeps = 136
+    @usableFromInline static let scratch = 0, heldMessage = 64, hasHeld = 128, sleeps = 136, immediateScratch = 192
 
     /// A core with empty queues, woken by `wake` when it sleeps.
     public init(wake: CoreWakeMechanism = .futex, pageBytes: Int = SharedMemory.pageBytes) throws(QueueError) {
@@ -83,6 +85,9 @@ public struct KernelMessageCore: @unchecked Sendable {
     }
     @inlinable var scratch: UnsafeMutablePointer<KernelMessage> {
         (local + Self.scratch).assumingMemoryBound(to: KernelMessage.self)
+    }
+    @inlinable var immediateScratch: UnsafeMutablePointer<KernelMessage> {
+        (local + Self.immediateScratch).assumingMemoryBound(to: KernelMessage.self)
     }
     @inlinable var held: UnsafeMutablePointer<KernelMessage> {
         (local + Self.heldMessage).assumingMemoryBound(to: KernelMessage.self)
@@ -168,8 +173,8 @@ public struct KernelMessageCore: @unchecked Sendable {
         // Acquiring: pairs with the sender's leave that set the flag. Cleared
         // before draining, so a message queued after the drain sets it again.
         word.pointee.bitwiseAnd(~Self.immediatePending, ordering: .acquiring)
-        let scratch = self.scratch
-        while immediate.consume(into: scratch) { handler.handleImmediate(scratch.pointee) }
+        let buffer = immediateScratch
+        while immediate.consume(into: buffer) { handler.handleImmediate(buffer.pointee) }
     }
 
     /// The core's idle point (`smp_idle`): immediate messages, then routine
