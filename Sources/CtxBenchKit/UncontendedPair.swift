@@ -8,29 +8,48 @@ import KernelCore
 import Platform
 import RunFormat
 
+/// The queue under an uncontended pair: kbench's own, driven by the
+/// specialized Swift loop, or a peer, driven by its C loop.
+enum PairQueue {
+    case ucq(UCQBenchQueue), bcq(BCQBenchQueue)
+    case reference(OpaquePointer)
+}
+
 /// `iterations` times: enqueue one message, dequeue it, on one thread. The
 /// queue's lines stay in this CPU's cache, so this is the instruction cost of
 /// the two verbs (their atomics included), the figure the issue bounds by
-/// four uncontended CAS floors.
-struct UncontendedPair<Q: BenchQueue>: TrialBenchmark {
+/// four uncontended CAS floors. Not generic: the batch picks the loop once.
+struct UncontendedPair: TrialBenchmark {
     let benchmark = "queue", metric = "uncontended_pair"
     let variant: String
-    let queue: Q
+    let queue: PairQueue
     let message: UnsafeMutablePointer<UInt64>, out: UnsafeMutablePointer<UInt64>
     /// Enqueues refused or dequeues that found nothing (must stay 0).
-    var failures = 0
+    var failures: UInt64 = 0
 
     mutating func runBatch(iterations: Int) -> UInt64 {
-        var failed = 0
-        let start = kb_rdtsc_begin()
-        for _ in 0..<iterations {
-            if !queue.enqueue(message, producer: 0) { failed &+= 1 }
-            if !queue.dequeue(into: out) { failed &+= 1 }
+        switch queue {
+        case let .ucq(q): return timeUncontendedPairs(q, message, out, iterations, &failures)
+        case let .bcq(q): return timeUncontendedPairs(q, message, out, iterations, &failures)
+        case let .reference(handle): return kb_qref_time_pairs(handle, message, out, UInt64(iterations), &failures)
         }
-        let ticks = kb_rdtsc_end() &- start
-        failures &+= failed
-        return ticks
     }
+}
+
+/// The Swift pair loop, specialized per queue, in TSC ticks.
+@inline(never)
+func timeUncontendedPairs<Q: BenchQueue>(_ queue: Q, _ message: UnsafeMutablePointer<UInt64>,
+                                         _ out: UnsafeMutablePointer<UInt64>, _ iterations: Int,
+                                         _ failures: inout UInt64) -> UInt64 {
+    var failed: UInt64 = 0
+    let start = kb_rdtsc_begin()
+    for _ in 0..<iterations {
+        if !queue.enqueue(message, producer: 0) { failed &+= 1 }
+        if !queue.dequeue(into: out) { failed &+= 1 }
+    }
+    let ticks = kb_rdtsc_end() &- start
+    failures &+= failed
+    return ticks
 }
 
 enum UncontendedPairs {
@@ -50,23 +69,23 @@ enum UncontendedPairs {
         defer { message.deallocate(); out.deallocate() }
         let param = "bytes=\(c.messageBytes);iterations=\(runner.iterations)"
         for kind in c.queues {
-            func run<Q: BenchQueue>(_ queue: Q) -> (Measurement?, Int) {
+            func run(_ queue: PairQueue) -> (Measurement?, UInt64) {
                 var pair = UncontendedPair(variant: kind.variant, queue: queue, message: message, out: out)
                 let row = runner.measure(&pair, param: param)
                 return (row, pair.failures)
             }
-            var result: (Measurement?, Int) = (nil, 0)
+            var result: (Measurement?, UInt64) = (nil, 0)
             switch kind {
             case .ucq:
                 guard let layout = try? UCQLayout(messageBytes: c.messageBytes, pageBytes: c.ucqPageBytes),
                       let queue = try? UnboundedConcurrentQueue(layout: layout) else { warnings.append("\(kind.rawValue): no queue for the uncontended pair"); continue }
-                result = run(UCQBenchQueue(queue: queue))
+                result = run(.ucq(UCQBenchQueue(queue: queue)))
                 queue.destroy()
             case .bcq:
                 guard let queue = try? BoundedConcurrentQueue(capacity: c.ringSlots, messageBytes: c.messageBytes) else {
                     warnings.append("\(kind.rawValue): no queue for the uncontended pair"); continue
                 }
-                result = run(BCQBenchQueue(queue: queue))
+                result = run(.bcq(BCQBenchQueue(queue: queue)))
                 queue.destroy()
             case .ckRing, .ckFifo, .mutex:
                 let code = kind.referenceCode ?? 0
@@ -75,11 +94,7 @@ enum UncontendedPairs {
                 guard let handle = kb_qref_create(code, UInt32(c.messageBytes), UInt32(c.ringSlots), 1, entries) else {
                     warnings.append("\(kind.rawValue): no queue for the uncontended pair"); continue
                 }
-                switch kind {
-                case .ckRing: result = run(CKRingBenchQueue(handle: handle))
-                case .ckFifo: result = run(CKFifoBenchQueue(handle: handle))
-                default: result = run(MutexBenchQueue(handle: handle))
-                }
+                result = run(.reference(handle))
                 kb_qref_destroy(handle)
             }
             guard let row = result.0 else { continue }

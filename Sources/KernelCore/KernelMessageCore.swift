@@ -247,8 +247,9 @@ public struct KernelMessageCore: @unchecked Sendable {
         if wake == .eventfd && before & Self.sleeping == 0 { _ = kb_eventfd_wait(eventFD) }
     }
 
-    /// Waits for the senders still in flight, then handles everything they queued.
-    @usableFromInline
+    /// Waits for the senders still in flight, then handles everything they
+    /// queued. Inlinable (though cold) so it specializes with the handler.
+    @inlinable
     func finishStopping<H: KernelMessageHandler>(_ handler: inout H) {
         var wait = SpinWait()
         // Acquiring: every sender that left published its message.
