@@ -55,12 +55,16 @@ func timeUncontendedPairs<Q: BenchQueue>(_ queue: Q, _ message: UnsafeMutablePoi
 enum UncontendedPairs {
     /// On the calling (pinned) thread: the CAS floor, then each queue's pair,
     /// then each pair as a multiple of the floor (trial by trial). Rows:
-    /// `floor/cas_uncontended`, `queue/<queue>/uncontended_pair` (ns) and
+    /// `queue/reference:cas_floor/cas`, `queue/<queue>/uncontended_pair` (ns) and
     /// `queue/<queue>/uncontended_pair_over_cas` (ratio). Returns the rows and
     /// a warning per queue whose pair failed.
     static func measure(_ c: QueueConfiguration, runner: TrialRunner) -> (rows: [Measurement], warnings: [String]) {
         var floor = UncontendedCASFloor()
-        guard let casRow = runner.measure(&floor) else { return ([], []) }
+        guard var casRow = runner.measure(&floor) else { return ([], []) }
+        // A queue row, not a `floor` one: `ctxbench floors` owns those (the
+        // report and the gate read the floors from there).
+        casRow.benchmark = "queue"
+        casRow.variant = "reference:cas_floor"
         var rows = [casRow], warnings: [String] = []
         let words = c.messageBytes / 8
         let message = UnsafeMutablePointer<UInt64>.allocate(capacity: words), out = UnsafeMutablePointer<UInt64>.allocate(capacity: words)

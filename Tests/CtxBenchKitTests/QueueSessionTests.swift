@@ -141,7 +141,7 @@ import Glibc
         let runner = TrialRunner(clock: clock, overheadTicks: 0, trials: 3, iterations: 1_000, warmupBatches: 1)
         let (rows, warnings) = UncontendedPairs.measure(c, runner: runner)
         #expect(warnings.isEmpty, "\(warnings)")
-        #expect(rows.first?.variant == "cas_uncontended")
+        #expect(rows.first?.variant == "reference:cas_floor" && rows.first?.metric == "cas")
         for kind in QueueKind.allCases {
             let pair = rows.first { $0.variant == kind.variant && $0.metric == "uncontended_pair" }
             let ratio = rows.first { $0.variant == kind.variant && $0.metric == "uncontended_pair_over_cas" }
