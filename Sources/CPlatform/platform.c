@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +80,21 @@ int32_t kb_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
 int32_t kb_futex_wake(uint32_t *word, int32_t count) {
     long rc = syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
     return rc < 0 ? -errno : (int32_t)rc;
+}
+
+int32_t kb_eventfd_open(void) {
+    int fd = eventfd(0, EFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int32_t kb_eventfd_signal(int32_t fd) {
+    uint64_t one = 1;
+    return write(fd, &one, sizeof one) == (ssize_t)sizeof one ? 0 : -errno;
+}
+
+int64_t kb_eventfd_wait(int32_t fd) {
+    uint64_t count = 0;
+    return read(fd, &count, sizeof count) == (ssize_t)sizeof count ? (int64_t)count : -errno;
 }
 
 int32_t kb_membarrier(int32_t cmd, uint32_t flags) {

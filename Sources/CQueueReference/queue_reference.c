@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "CPlatform.h"
 
 #define LINE 128
 
@@ -181,4 +182,33 @@ uint64_t kb_qref_current_bytes(const kb_qref *q) {
     case KB_QREF_MUTEX: return q->capacity * q->message_bytes;
     default: return q->peak_bytes;   // ring and arena: fixed from creation
     }
+}
+
+uint64_t kb_qref_time_pairs(kb_qref *q, const void *message, void *out, uint64_t iterations,
+                            uint64_t *failures) {
+    uint64_t failed = 0;
+    uint64_t start = kb_rdtsc_begin();
+    switch (q->kind) {
+    case KB_QREF_CK_RING:
+        for (uint64_t i = 0; i < iterations; i++) {
+            failed += !kb_qref_ck_ring_enqueue(q, message);
+            failed += !kb_qref_ck_ring_dequeue(q, out);
+        }
+        break;
+    case KB_QREF_CK_FIFO:
+        for (uint64_t i = 0; i < iterations; i++) {
+            failed += !kb_qref_ck_fifo_enqueue(q, 0, message);
+            failed += !kb_qref_ck_fifo_dequeue(q, out);
+        }
+        break;
+    default:
+        for (uint64_t i = 0; i < iterations; i++) {
+            failed += !kb_qref_mutex_enqueue(q, message);
+            failed += !kb_qref_mutex_dequeue(q, out);
+        }
+        break;
+    }
+    uint64_t ticks = kb_rdtsc_end() - start;
+    *failures += failed;
+    return ticks;
 }

@@ -20,6 +20,7 @@ struct CtxBench: ParsableCommand {
             ForkJoinCommand.self,
             C2CCommand.self,
             IPICommand.self,
+            KmsgCommand.self,
         ],
         defaultSubcommand: FloorsCommand.self)
 }

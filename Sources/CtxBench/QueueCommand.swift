@@ -48,6 +48,12 @@ struct QueueCommand: ParsableCommand {
     @Option(name: .customLong("consumer-cpus"), help: ArgumentHelp("CPUs of the consumers, cycled (default: the second allowed CPU).", valueName: "list"))
     var consumerCPUs: CPUSet?
 
+    @Option(name: .customLong("round-budget-s"), help: "Seconds one round may take; a round past it is stopped and recorded as collapsed (param ';collapsed', with a warning), and the run goes on.")
+    var roundBudgetSeconds: Double = 10
+
+    @Option(name: .customLong("pair-trials"), help: "Trials of the uncontended enqueue plus dequeue on one CPU, read against the CAS floor measured beside it (0: skip).")
+    var pairTrials = 11
+
     @OptionGroup var runOptions: RunOptions
 
     func queueKinds() throws -> [QueueKind] {
@@ -66,7 +72,8 @@ struct QueueCommand: ParsableCommand {
                                   messages: messages, messageBytes: messageBytes, burst: burst, ringSlots: ringSlots,
                                   ucqPageBytes: ucqPageBytes, rounds: rounds,
                                   producerCPUs: producerCPUs?.cpus ?? [first],
-                                  consumerCPUs: consumerCPUs?.cpus ?? [allowed.dropFirst().first ?? first])
+                                  consumerCPUs: consumerCPUs?.cpus ?? [allowed.dropFirst().first ?? first],
+                                  roundBudgetSeconds: roundBudgetSeconds, pairTrials: pairTrials)
     }
 
     func validate() throws {
@@ -86,10 +93,11 @@ struct QueueCommand: ParsableCommand {
             "messages": .int(Int64(configuration.total)), "message_bytes": .int(Int64(messageBytes)),
             "burst": .int(Int64(burst)), "ring_slots": .int(Int64(ringSlots)),
             "ucq_page_bytes": .int(Int64(ucqPageBytes)), "rounds": .int(Int64(rounds)),
+            "round_budget_s": .double(roundBudgetSeconds), "pair_trials": .int(Int64(pairTrials)),
         ])
-        let summaries: [QueueSession.Summary]
+        let summaries: [QueueSession.Summary], pairs: [Measurement]
         do {
-            summaries = try QueueSession.run(configuration, benchRun: benchRun) { writeStderr("\($0)\n") }
+            (summaries, pairs) = try QueueSession.run(configuration, benchRun: benchRun) { writeStderr("\($0)\n") }
         } catch {
             writeStderr("ctxbench queue: \(error)\n")
             print(benchRun.directory.path)
@@ -99,11 +107,14 @@ struct QueueCommand: ParsableCommand {
             func p50(_ metric: String) -> Double? { summary.measurements.first { $0.metric == metric }?.statistics.p50 }
             func p99(_ metric: String) -> Double? { summary.measurements.first { $0.metric == metric }?.statistics.p99 }
             func text(_ value: Double?) -> String { value.map { CSVFormat.number(($0 * 10).rounded() / 10) } ?? "-" }
-            print("\(summary.kind.rawValue): \(text(p50("time_per_message"))) ns/message (median of rounds), "
+            print("\(summary.kind.rawValue)\(summary.collapsed ? " (collapsed)" : ""): \(text(p50("time_per_message"))) ns/message (median of rounds), "
                   + "latency p50 \(text(p50("latency"))) ns p99 \(text(p99("latency"))) ns, "
                   + "memory peak \(text(p50("peak_memory"))) B final \(text(p50("final_memory"))) B, "
                   + "pages mapped \(text(p50("pages_mapped"))) unmapped \(text(p50("pages_unmapped"))), "
-                  + "full retries \(text(p50("full_retries")))")
+                  + "full retries \(text(p50("full_retries"))), delivered \(text(p50("delivered")))")
+        }
+        for pair in pairs where pair.metric == "uncontended_pair_over_cas" {
+            print("\(pair.variant): uncontended enqueue+dequeue = \(CSVFormat.number((pair.statistics.p50 * 100).rounded() / 100)) CAS floors (median)")
         }
         print(benchRun.directory.path)
         if StopRequest.isRequested { throw ExitCode(130) }

@@ -21,11 +21,18 @@ public struct QueueConfiguration: Sendable, Equatable {
     public var rounds: Int
     public var producerCPUs: [Int]
     public var consumerCPUs: [Int]
+    /// Seconds one round may take. A round past it is stopped and recorded
+    /// as collapsed with what it delivered (a peer that collapses, such as
+    /// ck_ring MPMC with two producers on one CPU, becomes a row, not an abort).
+    public var roundBudgetSeconds: Double
+    /// Timed trials of the uncontended enqueue-plus-dequeue on one CPU (0: not measured).
+    public var pairTrials: Int
 
     public init(queues: [QueueKind] = QueueKind.allCases, producers: Int = 1, consumers: Int = 1,
                 messages: Int = 1_000_000, messageBytes: Int = 24, burst: Int = 0, ringSlots: Int = 4096,
                 ucqPageBytes: Int = SharedMemory.pageBytes, rounds: Int = 3,
-                producerCPUs: [Int] = [0], consumerCPUs: [Int] = [1]) {
+                producerCPUs: [Int] = [0], consumerCPUs: [Int] = [1], roundBudgetSeconds: Double = 10,
+                pairTrials: Int = 11) {
         self.queues = queues
         self.producers = producers
         self.consumers = consumers
@@ -37,11 +44,17 @@ public struct QueueConfiguration: Sendable, Equatable {
         self.rounds = rounds
         self.producerCPUs = producerCPUs
         self.consumerCPUs = consumerCPUs
+        self.roundBudgetSeconds = roundBudgetSeconds
+        self.pairTrials = pairTrials
     }
 
     /// Limits: threads per side, messages, message bytes, rounds.
     public static let maximumThreads = 64, maximumMessages = 100_000_000, minimumMessageBytes = 16,
                       maximumMessageBytes = 1024, maximumRounds = 100
+    /// Limits of the round budget (seconds) and of the uncontended pair's trials.
+    public static let roundBudgetRange = 0.05...3600.0, maximumPairTrials = 1000
+    /// Enqueue-plus-dequeue pairs per trial of the uncontended measurement.
+    public static let pairIterations = 10_000
 
     /// Messages each producer sends.
     public var perProducer: Int { messages / max(1, producers) }
@@ -74,6 +87,12 @@ public struct QueueConfiguration: Sendable, Equatable {
             }
         }
         if !(1...Self.maximumRounds).contains(rounds) { return ("--rounds", "must be from 1 to \(Self.maximumRounds), got \(rounds)") }
+        if !roundBudgetSeconds.isFinite || !Self.roundBudgetRange.contains(roundBudgetSeconds) {
+            return ("--round-budget-s", "must be from \(Self.roundBudgetRange.lowerBound) to \(Int(Self.roundBudgetRange.upperBound)) seconds, got \(roundBudgetSeconds)")
+        }
+        if !(0...Self.maximumPairTrials).contains(pairTrials) {
+            return ("--pair-trials", "must be from 0 (not measured) to \(Self.maximumPairTrials), got \(pairTrials)")
+        }
         if producerCPUs.isEmpty { return ("--producer-cpus", "names no CPU") }
         if consumerCPUs.isEmpty { return ("--consumer-cpus", "names no CPU") }
         return nil
@@ -84,7 +103,8 @@ public struct QueueConfiguration: Sendable, Equatable {
     public var bookkeepingBytes: Double {
         let bitmap = Double(total) / 8 + Double(producers) * 8
         let samples = Double(min(total, QueueLedger.maximumSamples)) * 8
-        let fifo = queues.contains(.ckFifo) ? Double(total) * Double(messageBytes + 32) : 0
+        let pairs = Double((pairTrials + 3) * Self.pairIterations)
+        let fifo = queues.contains(.ckFifo) ? (Double(total) + (pairTrials > 0 ? pairs : 0)) * Double(messageBytes + 32) : 0
         return Double(consumers) * (bitmap + samples) + fifo
     }
 }

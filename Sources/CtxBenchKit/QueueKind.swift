@@ -18,6 +18,16 @@ public enum QueueKind: String, CaseIterable, Sendable {
         }
     }
 
+    /// The CQueueReference kind of a peer (nil for kbench's own queues).
+    var referenceCode: Int32? {
+        switch self {
+        case .ckRing: return Int32(KB_QREF_CK_RING)
+        case .ckFifo: return Int32(KB_QREF_CK_FIFO)
+        case .mutex: return Int32(KB_QREF_MUTEX)
+        case .ucq, .bcq: return nil
+        }
+    }
+
     /// Bounded queues report a full queue; the producer retries.
     public var isBounded: Bool { self == .bcq || self == .ckRing }
 }

@@ -47,7 +47,9 @@ public final class QueueLedger: @unchecked Sendable {
     /// Merges the ledgers of every consumer of a round: the first message seen
     /// twice (by one consumer or by two), the first never seen, or the first
     /// violation a consumer recorded itself. Nil when exactly-once held.
-    static func firstViolation(_ ledgers: [QueueLedger]) -> QueueViolation? {
+    /// `sent[p]`: how many messages producer p sent when the round was cut
+    /// short (nil: all of them); a message at or past it was never sent.
+    static func firstViolation(_ ledgers: [QueueLedger], sent: [Int]? = nil) -> QueueViolation? {
         for ledger in ledgers { if let violation = ledger.state.violation { return violation } }
         guard let first = ledgers.first else { return nil }
         for producer in 0..<first.producers {
@@ -61,8 +63,12 @@ public final class QueueLedger: @unchecked Sendable {
                     }
                     seen |= mine
                 }
-                let valid = min(64, first.perProducer - word * 64)
+                let valid = max(0, min(64, (sent?[producer] ?? first.perProducer) - word * 64))
                 let expected: UInt64 = valid == 64 ? ~0 : (1 << UInt64(valid)) - 1
+                if seen & ~expected != 0 {
+                    return QueueViolation(kind: .unknown, producer: producer,
+                                          sequence: word * 64 + (seen & ~expected).trailingZeroBitCount)
+                }
                 if seen != expected {
                     return QueueViolation(kind: .lost, producer: producer,
                                           sequence: word * 64 + (~seen & expected).trailingZeroBitCount)

@@ -22,13 +22,15 @@ public struct QueuePlan: Sendable {
 
 /// Sends producer `producer`'s messages: fill, stamp, enqueue (retrying,
 /// and counting, while the queue is full). With spikes, after each one waits
-/// until every producer's spike is consumed. Returns the failed enqueues.
+/// until every producer's spike is consumed. Stops early when the team is
+/// asked to stop (a round past its budget, Ctrl-C), never inside an enqueue.
+/// Returns the failed enqueues and the messages sent (sequences 0..<sent).
 @inline(never)
 func produceMessages<Q: BenchQueue>(_ queue: Q, producer: Int, plan: QueuePlan, control: QueueControl,
-                                    message: UnsafeMutablePointer<UInt64>, member: TeamMember) -> Int {
+                                    message: UnsafeMutablePointer<UInt64>, member: TeamMember) -> (failed: Int, sent: Int) {
     var failed = 0
     var sequence = 0
-    while sequence < plan.perProducer {
+    while sequence < plan.perProducer && !member.shouldStop {
         QueueMessage.fill(message, words: plan.words,
                           identity: QueueMessage.identity(producer: producer, sequence: sequence))
         message[1] = kb_rdtsc()
@@ -55,10 +57,12 @@ func produceMessages<Q: BenchQueue>(_ queue: Q, producer: Int, plan: QueuePlan, 
     }
     // Releasing: every message is enqueued before consumers may see us done.
     control.producersDone.pointee.wrappingAdd(1, ordering: .releasing)
-    return failed
+    return (failed, sequence)
 }
 
-/// Receives messages until every producer is done and the queue is empty:
+/// Receives messages until every producer is done and the queue is empty
+/// (also after a stop: producers stop between enqueues, so draining what they
+/// sent keeps exactly-once checkable for a round cut short):
 /// checks each one (known producer and sequence, intact pattern, not seen
 /// before, in its producer's order when promised), samples its latency from
 /// the producer's TSC stamp, and notes the last receive tick.
@@ -77,14 +81,13 @@ func consumeMessages<Q: BenchQueue>(_ queue: Q, plan: QueuePlan, control: QueueC
             // Wait until the current spike is wholly produced, then drain it.
             let consumed = control.consumed.pointee.load(ordering: .acquiring)
             let end = min(total, (consumed / spike + 1) * spike)
-            if control.produced.pointee.load(ordering: .acquiring) < end {
-                if member.shouldStop { break }
+            if control.produced.pointee.load(ordering: .acquiring) < end && !member.shouldStop {
                 kb_pause()
                 continue
             }
         }
         guard queue.dequeue(into: message) else {
-            if done || member.shouldStop { break }
+            if done { break }
             kb_pause()
             continue
         }

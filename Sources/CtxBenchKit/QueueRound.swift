@@ -22,6 +22,9 @@ public struct QueueRoundResult: Sendable {
     public var peakBytes: Int, finalBytes: Int, pagesMapped: Int, pagesUnmapped: Int
     /// What each member's thread ran under (for meta.json).
     public var scheduling: [MemberScheduling]
+    /// The round ran past its budget and was stopped: `messages` is what it
+    /// delivered by then (each checked exactly once), not the round's total.
+    public var collapsed = false
 }
 
 /// A round that could not finish.
@@ -37,6 +40,8 @@ final class QueueMember: @unchecked Sendable {
     let ledger: QueueLedger?
     let message: UnsafeMutablePointer<UInt64>
     var failed = 0
+    /// Messages a producer sent (all of its share unless the round was stopped).
+    var sent = 0
 
     init(producer: Int?, ledger: QueueLedger?, words: Int) {
         self.producer = producer
@@ -78,7 +83,7 @@ enum QueueRound {
             queue.destroy()
             return result
         case .ckRing, .ckFifo, .mutex:
-            let code = kind == .ckRing ? Int32(KB_QREF_CK_RING) : kind == .ckFifo ? Int32(KB_QREF_CK_FIFO) : Int32(KB_QREF_MUTEX)
+            let code = kind.referenceCode ?? 0
             guard let handle = kb_qref_create(code, UInt32(c.messageBytes), UInt32(c.ringSlots),
                                               UInt32(c.producers), UInt64(c.perProducer)) else {
                 throw QueueError.noMemory(bytes: Int(c.bookkeepingBytes), errno: ENOMEM)
@@ -130,8 +135,8 @@ enum QueueRound {
         try team.launch(body: { member, workspace in
             member.waitForStartTick()
             if let producer = workspace.producer {
-                workspace.failed = produceMessages(queue, producer: producer, plan: plan, control: control,
-                                                   message: workspace.message, member: member)
+                (workspace.failed, workspace.sent) = produceMessages(queue, producer: producer, plan: plan, control: control,
+                                                                     message: workspace.message, member: member)
             } else if let ledger = workspace.ledger {
                 consumeMessages(queue, plan: plan, control: control, ledger: ledger,
                                 message: workspace.message, member: member)
@@ -142,26 +147,37 @@ enum QueueRound {
         let watchdog = try team.watch(timeoutSeconds: stallSeconds, progress: {
             UInt64(control.progress.pointee.load(ordering: .relaxed))
         }, onStall: { _ in })
-        var stalled = false
+        var collapsed = false
+        let budgetEnd = monotonicNanos() &+ UInt64(c.roundBudgetSeconds * 1e9)
         while team.finishedCount < cpus.count {
             if StopRequest.isRequested { team.requestStop() }
+            if !collapsed && monotonicNanos() > budgetEnd {
+                // Past the budget: stop the members between messages; they
+                // drain what was sent, so exactly-once is still checked.
+                collapsed = true
+                team.requestStop()
+            }
             sleepNanoseconds(2_000_000)
-            if watchdog.hasFired { stalled = true; break }
+            // No progress at all for `stallSeconds`: the watchdog asked the
+            // members to stop; if they do, the round is a collapsed one too.
+            if watchdog.hasFired { collapsed = true; break }
         }
         watchdog.stop()
         let joined = team.join(timeout: .seconds(5))
         defer { if joined.joined { control.deallocate() } }
-        if stalled || !joined.joined {
-            throw QueueRoundError(description: "\(kind.rawValue): no progress for \(Int(stallSeconds)) s (members \(joined.abandoned) did not stop); the queue stalled", abandoned: !joined.joined)
+        if !joined.joined {
+            throw QueueRoundError(description: "\(kind.rawValue): stopped after \(watchdog.hasFired ? "no progress for \(Int(stallSeconds)) s" : "its budget"), members \(joined.abandoned) did not stop within 5 s; the queue stalled", abandoned: true)
         }
         let ledgers = team.workspaces.compactMap(\.ledger)
-        if !StopRequest.isRequested, let violation = QueueLedger.firstViolation(ledgers) { throw violation }
+        // A round cut short is checked against what each producer sent.
+        let sent = collapsed || StopRequest.isRequested ? team.workspaces.filter { $0.producer != nil }.map(\.sent) : nil
+        if let violation = QueueLedger.firstViolation(ledgers, sent: sent) { throw violation }
         let end = ledgers.map(\.state.lastTick).max() ?? start
         return QueueRoundResult(kind: kind, elapsedTicks: end > start ? end - start : 0,
                                 messages: ledgers.reduce(0) { $0 + $1.state.received },
                                 latencyTicks: ledgers.flatMap { Array($0.latencyTicks) },
                                 failedEnqueues: team.workspaces.reduce(0) { $0 + $1.failed },
                                 peakBytes: 0, finalBytes: 0, pagesMapped: 0, pagesUnmapped: 0,
-                                scheduling: team.memberScheduling)
+                                scheduling: team.memberScheduling, collapsed: collapsed)
     }
 }

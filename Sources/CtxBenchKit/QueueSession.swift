@@ -4,6 +4,7 @@
 import Platform
 import BenchKit
 import RunFormat
+import Glibc
 
 /// Measures message queues: throughput, produce-to-consume latency, memory.
 public enum QueueSession {
@@ -11,17 +12,21 @@ public enum QueueSession {
     public struct Summary: Sendable {
         public var kind: QueueKind
         public var measurements: [Measurement]
+        /// These rows are of rounds stopped at their budget (param `;collapsed`).
+        public var collapsed = false
     }
 
     /// Runs `configuration.rounds` rounds of each queue and writes summary.csv,
-    /// trials.csv and meta.json. Throws a `QueueViolation` (after writing the
+    /// trials.csv and meta.json; returns the rows per queue and the
+    /// uncontended pairs (with the CAS floor). Throws a `QueueViolation` (after writing the
     /// run, marked incomplete) when a queue broke exactly-once or promised order.
     public static func run(_ configuration: QueueConfiguration, benchRun: BenchRun,
-                           progress: (String) -> Void = { _ in }) throws -> [Summary] {
+                           progress: (String) -> Void = { _ in }) throws -> (summaries: [Summary], pairs: [Measurement]) {
         let c = configuration
         benchRun.setParameter("checks_order", .bool(c.consumers == 1))
         var results: [QueueKind: [QueueRoundResult]] = [:]
         var failure: (any Error)?
+        let pairs = try measurePairs(c, benchRun: benchRun)
         rounds: for round in 0..<c.rounds {
             for kind in c.queues {
                 if StopRequest.isRequested { break rounds }
@@ -35,7 +40,11 @@ public enum QueueSession {
                         }
                     }
                     progress("round \(round + 1)/\(c.rounds) \(kind.rawValue): "
-                             + "\(CSVFormat.number((benchRun.clock.nanoseconds(result.elapsedTicks) / Double(max(1, result.messages)) * 10).rounded() / 10)) ns/message")
+                             + "\(CSVFormat.number((benchRun.clock.nanoseconds(result.elapsedTicks) / Double(max(1, result.messages)) * 10).rounded() / 10)) ns/message"
+                             + (result.collapsed ? " (collapsed)" : ""))
+                    if result.collapsed {
+                        benchRun.warn("queue \(kind.rawValue) round \(round + 1) collapsed: stopped after its \(CSVFormat.number(c.roundBudgetSeconds)) s budget (or no progress) with \(result.messages) of \(c.total) messages delivered, each exactly once; recorded as rows with param ';collapsed'")
+                    }
                 } catch let violation as QueueViolation {
                     failure = QueueRunFailure(kind: kind, round: round + 1, reason: violation.description)
                     break rounds
@@ -45,21 +54,29 @@ public enum QueueSession {
                 }
             }
         }
-        let summaries = c.queues.compactMap { kind in
-            results[kind].map { Summary(kind: kind, measurements: measurements(kind, $0, c, clock: benchRun.clock)) }
+        // Whole rounds and collapsed ones are separate rows: a collapsed
+        // round's figures say what it achieved, not what the queue costs.
+        let summaries = c.queues.flatMap { kind in
+            [false, true].compactMap { collapsed -> Summary? in
+                let rounds = (results[kind] ?? []).filter { $0.collapsed == collapsed }
+                if rounds.isEmpty { return nil }
+                return Summary(kind: kind, measurements: measurements(kind, rounds, c, clock: benchRun.clock, collapsed: collapsed),
+                               collapsed: collapsed)
+            }
         }
-        try benchRun.finish(measurements: summaries.flatMap(\.measurements),
+        try benchRun.finish(measurements: pairs + summaries.flatMap(\.measurements),
                             complete: failure == nil && !StopRequest.isRequested)
         if let failure { throw failure }
-        return summaries
+        return (summaries, pairs)
     }
 
     /// The rows of one queue: time per message and throughput (one trial per
     /// round), latency quantiles (all samples), memory and overflow counts.
     static func measurements(_ kind: QueueKind, _ rounds: [QueueRoundResult], _ c: QueueConfiguration,
-                             clock: TSCClock) -> [Measurement] {
+                             clock: TSCClock, collapsed: Bool = false) -> [Measurement] {
         let param = "producers=\(c.producers);consumers=\(c.consumers);bytes=\(c.messageBytes);burst=\(c.burst)"
             + (kind == .ucq ? ";page=\(c.ucqPageBytes)" : kind.isBounded || kind == .mutex ? ";slots=\(c.ringSlots)" : "")
+            + (collapsed ? ";collapsed" : "")
         let threads = c.producers + c.consumers
         func row(_ metric: String, _ unit: String, lowerIsBetter: Bool, _ values: [Double], trials: Bool = true) -> Measurement? {
             SampleStatistics(values).map {
@@ -78,7 +95,26 @@ public enum QueueSession {
             row("pages_mapped", "pages", lowerIsBetter: true, rounds.map { Double($0.pagesMapped) }),
             row("pages_unmapped", "pages", lowerIsBetter: true, rounds.map { Double($0.pagesUnmapped) }),
             row("full_retries", "enqueues", lowerIsBetter: true, rounds.map { Double($0.failedEnqueues) }),
+            row("delivered", "messages", lowerIsBetter: false, rounds.map { Double($0.messages) }),
         ].compactMap { $0 }
+    }
+
+    /// The uncontended pairs and the CAS floor, on one thread pinned to the
+    /// first producer CPU, before any round (nothing else runs then).
+    static func measurePairs(_ c: QueueConfiguration, benchRun: BenchRun) throws -> [Measurement] {
+        guard c.pairTrials > 0, !StopRequest.isRequested else { return [] }
+        let runner = TrialRunner(clock: benchRun.clock, overheadTicks: benchRun.timerOverhead.minTicks,
+                                 trials: c.pairTrials, iterations: QueueConfiguration.pairIterations)
+        final class Outcome: @unchecked Sendable { var rows: [Measurement] = [], warnings: [String] = [] }
+        let team = ThreadTeam(cpus: [c.producerCPUs[0]], scheduling: benchRun.teamScheduling) { _, _ in Outcome() }
+        try team.launch(body: { _, outcome in (outcome.rows, outcome.warnings) = UncontendedPairs.measure(c, runner: runner) })
+        team.release()
+        while team.finishedCount == 0 { sleepNanoseconds(5_000_000) }
+        guard team.join(timeout: .seconds(30)).joined else {
+            throw SystemCallError("uncontended pair thread on CPU \(c.producerCPUs[0]) (did not stop)", errno: ETIMEDOUT)
+        }
+        for warning in team.workspaces[0].warnings { benchRun.warn(warning) }
+        return team.workspaces[0].rows
     }
 }
 

@@ -10,6 +10,7 @@ import Testing
         ("ftq", []), ("analysis", ["spectrum"]), ("lockbench", ["run"]), ("lockbench", ["uncontended"]),
         ("ctxbench", ["floors"]),
         ("ctxbench", ["forkjoin"]), ("ctxbench", ["ipi"]), ("ctxbench", ["c2c"]),
+        ("ctxbench", ["kmsg"]),
     ]
 
     /// Values no option accepts. (`--out` takes any path, so it is only tested repeated.)

@@ -98,6 +98,18 @@ int32_t kb_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
 /// FUTEX_WAKE_PRIVATE: wakes up to `count` waiters; returns how many woke or -errno.
 int32_t kb_futex_wake(uint32_t *word, int32_t count);
 
+/// eventfd(0, EFD_CLOEXEC): a blocking counter a sleeper reads and a waker
+/// writes (the second wake-up of KernelCore's kernel messages). Returns the
+/// descriptor or -errno.
+int32_t kb_eventfd_open(void);
+
+/// Adds 1 to the eventfd's count (waking a reader); 0 or -errno.
+int32_t kb_eventfd_signal(int32_t fd);
+
+/// Blocks until the eventfd's count is non-zero, then takes it (resetting it to
+/// 0); returns the count taken (1 or more) or -errno (EINTR).
+int64_t kb_eventfd_wait(int32_t fd);
+
 /// membarrier(2): `cmd` is one of MEMBARRIER_CMD_*; returns the result or -errno.
 int32_t kb_membarrier(int32_t cmd, uint32_t flags);
 

@@ -44,6 +44,13 @@ bool kb_qref_ck_ring_dequeue(kb_qref *queue, void *out);
 bool kb_qref_ck_fifo_dequeue(kb_qref *queue, void *out);
 bool kb_qref_mutex_dequeue(kb_qref *queue, void *out);
 
+/// `iterations` times: enqueue `message`, dequeue it into `out`, on the
+/// calling thread (the uncontended pair), timed in TSC ticks with the fenced
+/// reads of CPlatform. `*failures` counts refused enqueues and empty dequeues.
+/// The loop is here, in C, so each peer is measured by its own code alone.
+uint64_t kb_qref_time_pairs(kb_qref *queue, const void *message, void *out, uint64_t iterations,
+                            uint64_t *failures);
+
 /// Bytes the queue holds for messages: the most at any time, and now.
 uint64_t kb_qref_peak_bytes(const kb_qref *queue);
 uint64_t kb_qref_current_bytes(const kb_qref *queue);
