@@ -91,7 +91,10 @@ public struct MergeJob: Sendable {
             let trace = try RankTrace.read(path: planned.entry.path + "/ftq.csv", quantumNs: q,
                                            segmentLength: segment, peakFinder: peakFinder)
             if segment == nil { segment = trace.spectrum.fftLength }
-            if census == nil { census = PeakCensus(binWidthHz: trace.spectrum.binWidthHz) }
+            if census == nil {
+                census = PeakCensus(binWidthHz: trace.spectrum.binWidthHz,
+                                    detectionThresholdDb: peakFinder.thresholdDb(binCount: trace.spectrum.power.count))
+            }
             census!.add(rank: planned.entry.rank, peaks: trace.peaks)
             let heatBins = bins ?? HeatMapBins(lowHz: max(0.5, trace.spectrum.binWidthHz), highHz: 0.5e9 / q)
             bins = heatBins

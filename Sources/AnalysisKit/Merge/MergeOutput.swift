@@ -31,7 +31,7 @@ public enum MergeOutput {
                      "mean_prominence_db", "example_ranks"],
             rows: census.lines.map {
                 [n($0.frequencyHz), n(census.toleranceHz(at: $0.frequencyHz)), String($0.ranks),
-                 n(Double($0.ranks) / Double(max(1, count))), PeakCensus.extent(of: $0, rankCount: count).rawValue,
+                 n(Double($0.ranks) / Double(max(1, count))), census.extent(of: $0, rankCount: count).rawValue,
                  n($0.maxPower), n($0.meanProminenceDb), $0.exampleRanks.map(String.init).joined(separator: ";")]
             }), as: "lines.csv")
         let table = result.slowdown

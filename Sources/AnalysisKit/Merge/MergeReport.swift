@@ -33,9 +33,9 @@ public enum MergeReport {
                            us($0.longestLossNs), pct($0.slowestShare)] })
 
         let census = result.census, count = result.ranks.count
-        let common = census.lines.filter { PeakCensus.extent(of: $0, rankCount: count) == .common }
+        let common = census.lines.filter { census.extent(of: $0, rankCount: count) == .common }
             .sorted { $0.ranks > $1.ranks || ($0.ranks == $1.ranks && $0.maxPower > $1.maxPower) }
-        let local = census.lines.filter { PeakCensus.extent(of: $0, rankCount: count) == .local }
+        let local = census.lines.filter { census.extent(of: $0, rankCount: count) == .local }
             .sorted { $0.maxPower > $1.maxPower }
         let rankHost = Dictionary(result.ranks.map { ($0.rank, $0.host) }, uniquingKeysWith: { a, _ in a })
         heading("Spectral lines (peaks matched across ranks within max(\(format2(census.toleranceBins)) bins = \(format2(census.toleranceBins * census.binWidthHz)) Hz, \(format2(census.toleranceFraction * 1e6)) ppm); all in lines.csv)")

@@ -37,7 +37,15 @@ public struct PeakCensus: Sendable {
         case local = "node-local"
         /// In between.
         case partial = "some-nodes"
+        /// On few ranks but within `weakMarginDb` of the detection threshold: as likely a
+        /// common line that crossed the threshold on a few ranks only, so not called local.
+        case weak = "weak"
     }
+
+    /// A line on few ranks is called node-local only when it stands this far above the
+    /// detection threshold (a line at the threshold is found on some ranks and missed
+    /// on others by chance).
+    public static let weakMarginDb = 6.0
 
     public var binWidthHz: Double
     public var toleranceBins = 2.0
@@ -49,8 +57,12 @@ public struct PeakCensus: Sendable {
     public private(set) var lines: [Line] = []
     public private(set) var droppedPeaks = 0
 
-    public init(binWidthHz: Double) {
+    /// The peak finder's threshold on the ranks' spectra, dB.
+    public var detectionThresholdDb: Double
+
+    public init(binWidthHz: Double, detectionThresholdDb: Double = 10) {
         self.binWidthHz = binWidthHz
+        self.detectionThresholdDb = detectionThresholdDb
     }
 
     /// The tolerance, Hz, around a line at `hz`.
@@ -95,10 +107,12 @@ public struct PeakCensus: Sendable {
     }
 
     /// The extent of `line` among `rankCount` ranks.
-    public static func extent(of line: Line, rankCount: Int) -> Extent {
+    public func extent(of line: Line, rankCount: Int) -> Extent {
         let fraction = Double(line.ranks) / Double(max(1, rankCount))
-        if line.ranks >= 2, fraction >= commonFraction { return .common }
-        if line.ranks == 1 || fraction <= localFraction { return .local }
+        if line.ranks >= 2, fraction >= Self.commonFraction { return .common }
+        if line.ranks == 1 || fraction <= Self.localFraction {
+            return line.meanProminenceDb >= detectionThresholdDb + Self.weakMarginDb ? .local : .weak
+        }
         return .partial
     }
 }

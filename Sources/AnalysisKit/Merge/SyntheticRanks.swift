@@ -31,8 +31,8 @@ public struct SyntheticRanks: Sendable {
 
     /// Named sets of sources.
     public enum Profile: String, Sendable, CaseIterable {
-        /// Two system-wide lines (a 250 Hz tick of 3 µs, a 10 Hz daemon of 60 µs, each
-        /// node on its own phase) and two node-local ones (37 Hz × 40 µs on rank 3,
+        /// Two system-wide lines (a 250 Hz tick of 10 µs, a 10 Hz daemon of 60 µs, each
+        /// node on its own phase) and two node-local ones (37 Hz × 100 µs on rank 3,
         /// 1433 Hz × 8 µs on rank 7, modulo the rank count).
         case mixed
         /// Many short interruptions: 10 µs every millisecond on every rank (1%).
@@ -43,8 +43,8 @@ public struct SyntheticRanks: Sendable {
         public func sources(ranks: Int) -> [Source] {
             switch self {
             case .mixed:
-                return [Source(frequencyHz: 250, detourNs: 3_000), Source(frequencyHz: 10, detourNs: 60_000),
-                        Source(frequencyHz: 37, detourNs: 40_000, ranks: [3 % ranks]),
+                return [Source(frequencyHz: 250, detourNs: 10_000), Source(frequencyHz: 10, detourNs: 60_000),
+                        Source(frequencyHz: 37, detourNs: 100_000, ranks: [3 % ranks]),
                         Source(frequencyHz: 1433, detourNs: 8_000, ranks: [7 % ranks])]
             case .short: return [Source(frequencyHz: 1000, detourNs: 10_000)]
             case .long: return [Source(frequencyHz: 1, detourNs: 10_000_000)]

@@ -26,6 +26,7 @@ public struct WindowNoiseHistogram: Sendable, Equatable {
     @inline(__always)
     static func bin(_ ns: Double) -> Int {
         guard ns >= 1 else { return 0 }
+        guard ns < 1e10 else { return binCount - 1 }  // also +infinity: the top bin, never a trap
         let b = 1 + Int(log10(ns) * binsPerDecade)
         return min(binCount - 1, b)
     }
