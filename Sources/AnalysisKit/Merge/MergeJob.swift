@@ -81,7 +81,7 @@ public struct MergeJob: Sendable {
         var census: PeakCensus?
         var bins: HeatMapBins?
         let heat = try AtomicFileWriter(path: directory.file("heatmap.csv"))
-        try heat.write("rank,host,freq_hz,power\n")
+        try heat.write("rank,freq_hz,power\n")
         var ranks: [RankNoise] = []
         ranks.reserveCapacity(plan.ranks.count)
         var prefixes: [(ranks: Int, slowdown: [Double])] = []
@@ -99,10 +99,9 @@ public struct MergeJob: Sendable {
             let heatBins = bins ?? HeatMapBins(lowHz: max(0.5, trace.spectrum.binWidthHz), highHz: 0.5e9 / q)
             bins = heatBins
             let row = heatBins.reduce(trace.spectrum)
-            let host = CSVFormat.escape(planned.host)
             for b in row.indices {
                 try heat.write(planned.entry.rank)
-                try heat.write(",\(host),")
+                try heat.write(byte: UInt8(ascii: ","))
                 try heat.write(heatBins.centreHz(b))
                 try heat.write(byte: UInt8(ascii: ","))
                 try heat.write(row[b])

@@ -1,6 +1,7 @@
 import RunFormat
 
-/// The CSV files of `analysis merge` (heatmap.csv is streamed by `MergeJob`):
+/// The CSV files of `analysis merge` (heatmap.csv, `rank,freq_hz,power` with 160
+/// log-spaced frequencies per rank, is streamed by `MergeJob`):
 /// - ranks.csv: rank,host,node_id,local_rank,threads,quanta,fraction_lost,longest_loss_ns,noise_floor,peaks,slowest_share
 /// - nodes.csv: host,ranks,fraction_lost_mean,fraction_lost_max,longest_loss_ns,slowest_share
 /// - lines.csv: freq_hz,tolerance_hz,ranks,fraction_of_ranks,extent,max_power,mean_prominence_db,example_ranks
