@@ -24,6 +24,9 @@ public struct RankDirectories: Sendable {
     public static let maximumRanks = 1_000_000
     /// Names examined before giving up: a directory of millions of files is not a run.
     public static let maximumEntries = 4_000_000
+    /// The largest ftq.csv merge reads (one rank's trace is held in memory while it is
+    /// read): 8 GiB, a day at 10 kHz on one CPU.
+    public static let maximumTraceBytes: Int64 = 8 << 30
 
     /// The rank directories under `root`, in rank order.
     /// - Throws: `MergeInputError` for an unreadable root, a malformed `rank-` name, a
@@ -54,7 +57,10 @@ public struct RankDirectories: Sendable {
             }
             let path = root + "/" + name
             try requireKind(path, directory: true)
-            try requireKind(path + "/ftq.csv", directory: false)
+            let traceBytes = try requireKind(path + "/ftq.csv", directory: false)
+            guard traceBytes <= maximumTraceBytes else {
+                throw MergeInputError("\(path)/ftq.csv: \(traceBytes) bytes, more than the \(maximumTraceBytes) merge reads per rank")
+            }
             try requireKind(path + "/meta.json", directory: false)
             entries.append(Entry(rank: rank, path: path))
         }
@@ -62,7 +68,9 @@ public struct RankDirectories: Sendable {
     }
 
     /// Checks with lstat that `path` is a real directory or regular file, not a symlink.
-    static func requireKind(_ path: String, directory: Bool) throws {
+    /// Returns its size in bytes.
+    @discardableResult
+    static func requireKind(_ path: String, directory: Bool) throws -> Int64 {
         var status = stat()
         guard lstat(path, &status) == 0 else {
             throw MergeInputError("\(path): \(String(cString: strerror(errno)))")
@@ -71,5 +79,6 @@ public struct RankDirectories: Sendable {
         if kind == S_IFLNK { throw MergeInputError("\(path): is a symlink; merge reads only real files in the run directory") }
         if directory, kind != S_IFDIR { throw MergeInputError("\(path): not a directory") }
         if !directory, kind != S_IFREG { throw MergeInputError("\(path): not a regular file") }
+        return Int64(status.st_size)
     }
 }

@@ -33,6 +33,14 @@ public struct RankPlan: Sendable {
     public var size: Int
     public var warnings: [String] = []
 
+    /// `host` as it may be printed: control characters become "?", and at most 255
+    /// characters (a host name from a hostile meta.json cannot break the report's lines).
+    static func printable(_ host: String) -> String {
+        String(String.UnicodeScalarView(host.unicodeScalars.prefix(255).map {
+            $0.properties.generalCategory == .control ? "?" : $0
+        }))
+    }
+
     /// Ranks whose time zeros spread wider than this are not one job.
     public static let largestStartSpreadNs: Int64 = 3_600_000_000_000
 
@@ -80,8 +88,8 @@ public struct RankPlan: Sendable {
             } else if entries.count > 1 {
                 throw MergeInputError("\(metaPath): no launch object, but there are \(entries.count) ranks: without it the rank's time base is unknown (rerun under the launcher with this kbench)")
             }
-            ranks.append(Rank(entry: entry, launch: meta.launch, host: meta.launch?.host ?? meta.host ?? "unknown",
-                              offsetNs: 0))
+            ranks.append(Rank(entry: entry, launch: meta.launch,
+                              host: Self.printable(meta.launch?.host ?? meta.host ?? "unknown"), offsetNs: 0))
         }
         if clockWarnings > 3 { warnings.append("\(clockWarnings) ranks in all have clock errors above a quantum") }
         if unsynchronized > 0 {
