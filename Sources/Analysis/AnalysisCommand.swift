@@ -15,5 +15,6 @@ struct AnalysisCommand: ParsableCommand {
             ReportCommand.self,
             GateCommand.self,
             ImportCommand.self,
+            MergeCommand.self,
         ])
 }

@@ -1,0 +1,298 @@
+import Foundation
+import RunFormat
+import SeededRandom
+import Testing
+@testable import AnalysisKit
+
+private let provenance = Provenance(host: "t", gitCommit: nil, gitDirty: nil)
+
+/// Synthetic ranks written to a temporary directory.
+private func synthesize(_ synthetic: SyntheticRanks, in directory: TemporaryDirectory) throws -> String {
+    let root = directory.url.appendingPathComponent("run").path
+    try synthetic.write(to: root, provenance: provenance)
+    return root
+}
+
+/// Edits a rank's meta.json as a JSON object.
+private func editMeta(_ root: String, rank: Int, _ edit: (inout [String: Any]) -> Void) throws {
+    let path = root + "/rank-\(rank)/meta.json"
+    var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    edit(&object)
+    try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+}
+
+private func mergeError(_ root: String, allowMissing: Bool = false) -> String? {
+    do {
+        _ = try MergeJob(input: root, allowMissing: allowMissing).run(provenance: provenance)
+        return nil
+    } catch {
+        return "\(error)"
+    }
+}
+
+@Suite("analysis merge", .timeLimit(.minutes(1)))
+struct MergeTests {
+    @Test("planted system-wide lines are on every rank, node-local ones only on the ranks they were planted on")
+    func plantedLinesAreClassified() throws {
+        try withTemporaryDirectory { dir in
+            let synthetic = SyntheticRanks(ranks: 8, durationSeconds: 3, sources: SyntheticRanks.Profile.mixed.sources(ranks: 8))
+            let root = try synthesize(synthetic, in: dir)
+            let result = try MergeJob(input: root).run(provenance: provenance)
+            let lines = result.census.lines
+            func extent(_ line: PeakCensus.Line) -> PeakCensus.Extent { result.census.extent(of: line, rankCount: 8) }
+            func line(near hz: Double) -> PeakCensus.Line? {
+                lines.filter { abs($0.frequencyHz - hz) <= result.census.toleranceHz(at: hz) }.max { $0.ranks < $1.ranks }
+            }
+            // The 10 Hz daemon's comb and the 250 Hz tick are on (nearly) all eight ranks.
+            let tick = try #require(line(near: 250))
+            #expect(tick.ranks >= 6 && extent(tick) == .common, "250 Hz on \(tick.ranks) ranks")
+            let harmonic = try #require(line(near: 500))
+            #expect(harmonic.ranks >= 6 && extent(harmonic) == .common, "500 Hz on \(harmonic.ranks) ranks")
+            // Node-local: 37 Hz on rank 3, 1433 Hz on rank 7, and every node-local line is theirs.
+            let local37 = try #require(line(near: 37))
+            #expect(local37.exampleRanks == [3] && extent(local37) == .local)
+            let local1433 = try #require(line(near: 1433))
+            #expect(local1433.exampleRanks == [7] && extent(local1433) == .local)
+            // Lines of the common sources caught on one rank near the threshold are weak, not local.
+            let strays = lines.filter { extent($0) == .local && !Set($0.exampleRanks).isSubset(of: [3, 7]) }
+            #expect(strays.isEmpty, "node-local lines on unplanted ranks: \(strays.map(\.frequencyHz))")
+            // Rank 7 (1433 Hz × 8 µs on top of the common noise) is the worst node.
+            #expect(result.nodes.max { $0.maxFractionLost < $1.maxFractionLost }?.host == "synth7")
+            for name in ["ranks.csv", "nodes.csv", "lines.csv", "heatmap.csv", "slowdown_q.csv", "slowdown_ranks.csv", "meta.json"] {
+                #expect(FileManager.default.fileExists(atPath: root + "/merge/" + name), "\(name)")
+            }
+            let report = MergeReport.render(result, format: .markdown)
+            #expect(report.contains("Petrini") && report.contains("Hoefler") && report.contains("| system-wide |"))
+        }
+    }
+
+    /// Brute force on the traces: every rank's noise in every window kept, the maximum
+    /// over ranks taken window by window, and the extrapolations simulated by drawing
+    /// ranks and windows at random.
+    @Test("the slowdown model agrees with a brute-force simulation of the same traces")
+    func slowdownAgreesWithBruteForce() throws {
+        let synthetic = SyntheticRanks(ranks: 12, quantumNs: 100_000, durationSeconds: 2,
+                                       sources: SyntheticRanks.Profile.mixed.sources(ranks: 12) + [
+                                           .init(frequencyHz: 3, detourNs: 900_000)])
+        let zero = (0..<12).map { synthetic.timeZero(rank: $0) }
+        let origin = zero.min()!
+        let step = StepLength(nominalNs: 1_000_000, quanta: 10, quantumNs: 100_000)
+        let model = StepNoise(step: step)
+        var perRank: [(first: Int, noise: [Double])] = []
+        for rank in 0..<12 {
+            let lost = RankTrace.lostTime(work: synthetic.work(rank: rank).map { Double($0) }, quantumNs: 100_000)
+            let offset = Double(zero[rank] - origin)
+            lost.withUnsafeBufferPointer { model.add(rank: rank, lost: $0, offsetNs: offset) }
+            perRank.append(lost.withUnsafeBufferPointer { StepNoise.windows(lost: $0, offsetNs: offset, step: step) })
+        }
+        let first = perRank.map(\.first).max()!, last = perRank.map { $0.first + $0.noise.count }.min()!
+        #expect(model.commonWindows == first..<last)
+        func noise(_ r: Int, _ w: Int) -> Double { perRank[r].noise[w - perRank[r].first] }
+        let windows = Array(first..<last)
+        let bruteMeasured = windows.map { w in (0..<12).map { noise($0, w) }.max()! }.reduce(0, +)
+            / Double(windows.count) / step.ns
+        #expect(abs(model.measuredSlowdown - bruteMeasured) <= 1e-6 * bruteMeasured)
+
+        var random = SeededGenerator(seed: 16)
+        let n = 1000, steps = 1500
+        var aligned = 0.0, unaligned = 0.0
+        for _ in 0..<steps {
+            let w = windows[Int.random(in: 0..<windows.count, using: &random)]
+            aligned += (0..<n).map { _ in noise(Int.random(in: 0..<12, using: &random), w) }.max()!
+            unaligned += (0..<n).map { _ in
+                let r = Int.random(in: 0..<12, using: &random)
+                return perRank[r].noise.randomElement(using: &random)!
+            }.max()!
+        }
+        aligned /= Double(steps) * step.ns
+        unaligned /= Double(steps) * step.ns
+        let modelAligned = model.alignedSlowdown(ranks: Double(n))
+        #expect(abs(modelAligned.slowdown - aligned) <= 0.05 * aligned, "aligned \(modelAligned.slowdown) vs \(aligned)")
+        #expect(modelAligned.gap <= 1e-9)
+        let modelUnaligned = model.unalignedSlowdown(ranks: Double(n))
+        #expect(abs(modelUnaligned - unaligned) <= 0.05 * unaligned, "unaligned \(modelUnaligned) vs \(unaligned)")
+        // Independent noise at 1000 ranks is worse than the same noise aligned.
+        #expect(modelUnaligned > modelAligned.slowdown)
+    }
+
+    /// The model reads noise back from FTQ work counts; the simulation takes the planted
+    /// detours themselves: each step is delayed by the most detour time any rank had in
+    /// its window.
+    @Test("FTQ-derived slowdown agrees with a detour-level simulation of the bulk-synchronous job")
+    func slowdownAgreesWithDetourSimulation() throws {
+        // No work jitter: FTQ cannot tell jitter from noise (the quantum that did the most
+        // work is the reference), and the detours are what is compared.
+        var synthetic = SyntheticRanks(ranks: 6, quantumNs: 100_000, durationSeconds: 2,
+                                       sources: SyntheticRanks.Profile.mixed.sources(ranks: 6))
+        synthetic.jitter = 0
+        let zero = (0..<6).map { synthetic.timeZero(rank: $0) }
+        let origin = zero.min()!
+        for quanta in [10, 100] {
+            let step = StepLength(nominalNs: Double(quanta) * 100_000, quanta: quanta, quantumNs: 100_000)
+            let model = StepNoise(step: step)
+            for rank in 0..<6 {
+                let lost = RankTrace.lostTime(work: synthetic.work(rank: rank).map { Double($0) }, quantumNs: 100_000)
+                lost.withUnsafeBufferPointer { model.add(rank: rank, lost: $0, offsetNs: Double(zero[rank] - origin)) }
+            }
+            var total = 0.0
+            for w in model.commonWindows {
+                let start = Double(w) * step.ns, end = start + step.ns
+                total += (0..<6).map { rank -> Double in
+                    let shift = Double(zero[rank] - origin)
+                    return synthetic.detours(rank: rank).reduce(0) { sum, d in
+                        sum + max(0, min(end, shift + d.startNs + d.lengthNs) - max(start, shift + d.startNs))
+                    }
+                }.max()!
+            }
+            let simulated = total / Double(model.commonWindows.count) / step.ns
+            // Quantisation (a detour is counted in the window of its quantum) and the
+            // work jitter: within 15%.
+            #expect(abs(model.measuredSlowdown - simulated) <= 0.15 * simulated,
+                    "Q=\(quanta) quanta: model \(model.measuredSlowdown) vs simulated \(simulated)")
+        }
+    }
+
+    @Test("at scale few long interruptions cost more than many short ones of the same total (Petrini 2003, Hoefler 2010)")
+    func fewLongAgainstManyShort() throws {
+        func slowdowns(_ profile: SyntheticRanks.Profile) -> (one: Double, many: Double) {
+            let synthetic = SyntheticRanks(ranks: 16, quantumNs: 100_000, durationSeconds: 4,
+                                           sources: profile.sources(ranks: 16))
+            let step = StepLength(nominalNs: 1_000_000, quanta: 10, quantumNs: 100_000)
+            let model = StepNoise(step: step)
+            for rank in 0..<16 {
+                let lost = RankTrace.lostTime(work: synthetic.work(rank: rank).map { Double($0) }, quantumNs: 100_000)
+                lost.withUnsafeBufferPointer {
+                    model.add(rank: rank, lost: $0, offsetNs: Double(synthetic.timeZero(rank: rank) - synthetic.startRealtimeNs))
+                }
+            }
+            return (model.unalignedSlowdown(ranks: 1), model.unalignedSlowdown(ranks: 100_000))
+        }
+        let short = slowdowns(.short), long = slowdowns(.long)
+        // One rank: the same 1% either way (within the jitter's share).
+        #expect(abs(short.one - long.one) < 0.005, "\(short.one) vs \(long.one)")
+        // 10^5 ranks: short detours saturate near 10 µs per 1 ms step; long ones fill the step.
+        #expect(short.many < 0.05 && long.many > 0.5, "short \(short.many), long \(long.many)")
+    }
+
+    @Test("expected maximum of the pooled histogram is the empirical one within a bin")
+    func histogramExpectedMaximum() {
+        var histogram = WindowNoiseHistogram()
+        let values: [Double] = [0, 0, 0, 100, 1000, 5000]
+        for v in values { histogram.add(v) }
+        #expect(abs(histogram.expectedMaximum(of: 1) - values.reduce(0, +) / 6) <= 1e-9)
+        // Exact: E[max of 3 draws] = Σ v_(k) ((k/6)^3 − ((k−1)/6)^3).
+        let sorted = values.sorted()
+        let exact = sorted.indices.reduce(0.0) { sum, k in
+            sum + sorted[k] * (pow(Double(k + 1) / 6, 3) - pow(Double(k) / 6, 3))
+        }
+        #expect(abs(histogram.expectedMaximum(of: 3) - exact) <= 1e-9 * exact)
+        #expect(WindowNoiseHistogram().expectedMaximum(of: 5).isNaN)
+    }
+
+    @Test("Q grid: 10 µs to 100 ms, snapped to whole quanta, below the quantum unresolved")
+    func stepGrid() {
+        let grid = StepLength.grid(quantumNs: 100_000)
+        #expect(grid.first?.nominalNs == 10_000 && grid.last?.nominalNs == 100_000_000)
+        #expect(grid.prefix(4).allSatisfy { !$0.isResolved } && grid.dropFirst(4).allSatisfy(\.isResolved))
+        #expect(Set(grid.map(\.quanta)).count == grid.count - 3)
+        let fine = StepLength.grid(quantumNs: 10_000)
+        #expect(fine.allSatisfy { $0.isResolved })
+    }
+
+    // MARK: Bad input
+
+    @Test("a missing rank directory is an error naming it, or a warning with allowMissing")
+    func missingRank() throws {
+        try withTemporaryDirectory { dir in
+            let root = try synthesize(SyntheticRanks(ranks: 4, durationSeconds: 0.2, sources: []), in: dir)
+            try FileManager.default.removeItem(atPath: root + "/rank-2")
+            let error = try #require(mergeError(root))
+            #expect(error.contains("1 of 4 rank directories missing (rank-2)") && error.contains("--allow-missing"))
+            let result = try MergeJob(input: root, allowMissing: true).run(provenance: provenance)
+            #expect(result.ranks.map(\.rank) == [0, 1, 3])
+            #expect(result.warnings.contains { $0.contains("rank-2") })
+            #expect(result.slowdown.rankCounts.contains(4))
+        }
+    }
+
+    @Test("ranks with different quanta are an error")
+    func differentQuanta() throws {
+        try withTemporaryDirectory { dir in
+            let root = try synthesize(SyntheticRanks(ranks: 3, durationSeconds: 0.2, sources: []), in: dir)
+            try editMeta(root, rank: 1) { meta in
+                var parameters = meta["parameters"] as! [String: Any]
+                parameters["quantum_ns"] = 50_000
+                meta["parameters"] = parameters
+            }
+            let error = try #require(mergeError(root))
+            #expect(error.contains("rank 1 has quantum 50000") && error.contains("different quanta"))
+        }
+    }
+
+    @Test("a trace whose rows do not follow its meta.json's quantum is an error")
+    func traceOffItsQuantum() throws {
+        try withTemporaryDirectory { dir in
+            let root = try synthesize(SyntheticRanks(ranks: 2, durationSeconds: 0.2, sources: []), in: dir)
+            // rank-1's rows at 50 µs while its meta.json says 100 µs.
+            let other = SyntheticRanks(ranks: 1, quantumNs: 50_000, durationSeconds: 0.2, sources: [])
+            let scratch = dir.url.appendingPathComponent("other").path
+            try other.write(to: scratch, provenance: provenance)
+            try FileManager.default.removeItem(atPath: root + "/rank-1/ftq.csv")
+            try FileManager.default.copyItem(atPath: scratch + "/rank-0/ftq.csv", toPath: root + "/rank-1/ftq.csv")
+            let error = try #require(mergeError(root))
+            #expect(error.contains("rank-1/ftq.csv") && error.contains("mixed quantum"))
+        }
+    }
+
+    @Test("clocks that disagree beyond a quantum give warnings naming the ranks")
+    func disagreeingClocks() throws {
+        try withTemporaryDirectory { dir in
+            let root = try synthesize(SyntheticRanks(ranks: 3, durationSeconds: 0.3, sources: []), in: dir)
+            try editMeta(root, rank: 2) { meta in
+                var launch = meta["launch"] as! [String: Any]
+                var clock = launch["clock"] as! [String: Any]
+                clock["offset_ns"] = 400_000.0
+                clock["max_error_ns"] = 50_000.0
+                clock["synchronized"] = false
+                launch["clock"] = clock
+                // It also started 5 quanta after the agreed instant.
+                launch["time_zero_realtime_ns"] = (launch["time_zero_realtime_ns"] as! Int) + 500_000
+                meta["launch"] = launch
+            }
+            let result = try MergeJob(input: root).run(provenance: provenance)
+            #expect(result.warnings.contains { $0.contains("rank 2") && $0.contains("clock offset+error 450000 ns exceeds the 100000 ns quantum") })
+            #expect(result.warnings.contains { $0.contains("unsynchronised") })
+            #expect(result.warnings.contains { $0.contains("time zeros") && $0.contains("more than the 100000 ns quantum") })
+            let meta = try DerivedRunMetadata.read(path: root + "/merge/meta.json")
+            #expect(meta.warnings == result.warnings)
+        }
+    }
+
+    @Test("contradictory or hostile rank directories are one-line errors")
+    func hostileDirectories() throws {
+        try withTemporaryDirectory { dir in
+            let root = try synthesize(SyntheticRanks(ranks: 2, durationSeconds: 0.2, sources: []), in: dir)
+            // No launch object with two ranks.
+            try editMeta(root, rank: 1) { $0["launch"] = nil }
+            #expect(mergeError(root)?.contains("no launch object") == true)
+            try FileManager.default.removeItem(atPath: root + "/rank-1")
+            // One rank alone needs no launch; a name with zero padding is refused.
+            try FileManager.default.createDirectory(atPath: root + "/rank-01", withIntermediateDirectories: false)
+            #expect(mergeError(root)?.contains("rank-01: not rank-<N>") == true)
+            try FileManager.default.removeItem(atPath: root + "/rank-01")
+            // A symlinked rank directory.
+            try FileManager.default.createSymbolicLink(atPath: root + "/rank-1", withDestinationPath: root + "/rank-0")
+            #expect(mergeError(root)?.contains("is a symlink") == true)
+            try FileManager.default.removeItem(atPath: root + "/rank-1")
+            // A directory whose launch.rank is another rank's.
+            try FileManager.default.copyItem(atPath: root + "/rank-0", toPath: root + "/rank-1")
+            #expect(mergeError(root)?.contains("launch.rank is 0 in directory rank-1") == true)
+            // A control character in a name stays escaped on one line.
+            #expect(!MergeInputError("a\nb").description.contains("\n"))
+            // Nothing to merge.
+            let empty = dir.url.appendingPathComponent("empty").path
+            try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
+            #expect(mergeError(empty)?.contains("no rank-<N> directories") == true)
+        }
+    }
+}
