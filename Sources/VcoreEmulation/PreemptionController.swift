@@ -209,6 +209,13 @@ public final class PreemptionController: @unchecked Sendable {
                 if nextTick <= now { nextTick = now + tickPeriod }
             }
         }
+        // Stopped in the middle of a round: its victims were preempted, so the
+        // round is restored and recorded here, cut short, rather than left out
+        // of `rounds` while the map counts its preemptions.
+        if roundEnd != .max {
+            if map.isScheduled { map.returnCores() } else { map.restoreAll() }
+            record.append(victims: buffer, count: chosen, preempted: preemptedAt, restored: monotonicNanos())
+        }
     }
 }
 

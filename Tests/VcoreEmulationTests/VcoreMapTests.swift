@@ -154,9 +154,13 @@ extension VcoreEmulationSuite {
             let rounds = controller.rounds
             #expect(rounds.count >= 5)
             #expect(rounds.prefix(2).map(\.victims) == [[0, 1], [2, 3]])
-            for round in rounds {
+            // The last round may have been cut short by `stop` (a late stop on a
+            // busy machine): it is recorded all the same, so every preemption
+            // the map counted belongs to a recorded round.
+            for (index, round) in rounds.enumerated() {
                 let held = round.restoredNanos - round.preemptedNanos
-                #expect(held >= 10_000_000 && held < 60_000_000, "preempted for \(held) ns")
+                let cutByStop = index == rounds.count - 1
+                #expect((held >= 10_000_000 || cutByStop) && held < 60_000_000, "round \(index) preempted for \(held) ns")
             }
             #expect(map.preemptionCount == UInt64(2 * rounds.count))
             #expect(map.preemptedVcores.isEmpty)
