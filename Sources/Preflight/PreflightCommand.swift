@@ -96,6 +96,10 @@ struct PreflightCommand: ParsableCommand {
             if let title { print(title) }
             print(FindingReport.table(findings, cpus: cpus.description))
         }
+        // stdout is buffered when it is a pipe or a file, stderr is not: without
+        // this, the "after --apply:" table would come out after the command run
+        // under the shield and after the restore messages.
+        fflush(nil)  // every output stream; Glibc's `stdout` is a global Swift 6 will not touch
         if strict, FindingReport.worst(findings) == .fail { throw ExitCode(1) }
     }
 

@@ -2,16 +2,44 @@ import BenchKit
 import Platform
 
 extension Preflight {
-    /// IRQs that may be delivered to the CPUs (effective affinity, else smp_affinity).
+    /// IRQs routed to the CPUs: their configured affinity (smp_affinity_list)
+    /// includes one, which is what a write to /proc/irq/N/ changes and what the
+    /// shield moves. The effective affinity is said beside it, not used as the
+    /// routing: on x86 without interrupt remapping it follows a move only when
+    /// the IRQ next fires, so right after `--apply` a quiet virtio or ACPI IRQ
+    /// still shows the shielded CPU although it will never be delivered there
+    /// again (at most the one interrupt that moves it).
     static func irqs(cpus: CPUSet, in tree: SystemTree) -> Finding {
-        let routes = IRQAffinity.routes(to: cpus, proc: tree.resolve("/proc"))
-        guard !routes.isEmpty else { return Finding("irqs", .pass, "no device IRQ is routed to CPUs \(cpus)") }
+        let entries = IRQAffinity.entries(proc: tree.resolve("/proc"))
+        let reaches = { (set: CPUSet?) in set?.cpus.contains(where: cpus.contains) ?? false }
+        let routed = entries.filter { reaches($0.configured ?? $0.effective) }
+        let pending = entries.filter { $0.configured != nil && !reaches($0.configured) && reaches($0.effective) }
+        let pendingNote = pending.isEmpty ? "" :
+            "; \(pending.count) IRQs moved off them still show them as effective affinity (\(pending.prefix(6).map(\.irq).joined(separator: ","))\(pending.count > 6 ? ",..." : "")) until they next fire, when the kernel moves them"
+        guard !routed.isEmpty else {
+            return Finding("irqs", .pass, "no device IRQ is routed to CPUs \(cpus) (smp_affinity_list)" + pendingNote)
+        }
+        let deliveredNow = routed.filter { reaches($0.effective) }.count
         let online = tree.firstLine("/sys/devices/system/cpu/online").flatMap { try? CPUSet(parsing: $0) } ?? CPUSet([Int]())
         let elsewhere = CPUSet(online.cpus.filter { !cpus.contains($0) })
-        let names = routes.prefix(4).map { "\($0.irq) \($0.description.split(separator: " ").last ?? "")" }
+        let names = routed.prefix(4).map { "\($0.irq) \($0.description.split(separator: " ").last ?? "")" }
         return Finding("irqs", .fail,
-                       "\(routes.count) IRQs may be delivered to CPUs \(cpus) (\(names.joined(separator: ", "))\(routes.count > 4 ? ", ..." : ""))",
-                       fix: "for i in \(routes.map(\.irq).joined(separator: " ")); do echo \(elsewhere.isEmpty ? "<other CPUs>" : elsewhere.description) > /proc/irq/$i/smp_affinity_list; done")
+                       "\(routed.count) IRQs are routed to CPUs \(cpus) (\(names.joined(separator: ", "))\(routed.count > 4 ? ", ..." : "")), "
+                           + "\(deliveredNow) of them delivered there now (effective affinity)" + pendingNote,
+                       fix: "for i in \(routed.map(\.irq).joined(separator: " ")); do echo \(elsewhere.isEmpty ? "<other CPUs>" : elsewhere.description) > /proc/irq/$i/smp_affinity_list; done")
+    }
+
+    /// The affinity a newly set-up IRQ gets (a driver loaded or a device
+    /// plugged during the run); nothing when the kernel has no such file.
+    static func defaultIRQAffinity(cpus: CPUSet, in tree: SystemTree) -> [Finding] {
+        let path = "/proc/irq/default_smp_affinity"
+        guard let line = tree.firstLine(path), let set = CPUMask.parse(line) else { return [] }
+        guard set.cpus.contains(where: cpus.contains) else {
+            return [Finding("irqs.default", .pass, "new IRQs default to CPUs \(set) (\(path))")]
+        }
+        let others = CPUSet(set.cpus.filter { !cpus.contains($0) })
+        return [Finding("irqs.default", .warn, "new IRQs default to CPUs \(set), which includes CPUs \(cpus) (\(path))",
+                        fix: others.isEmpty ? "echo <mask of other CPUs> > \(path)" : "echo \(CPUMask.format(others)) > \(path)")]
     }
 
     /// cpufreq governor and limits, and deep idle states, through libcpupower.

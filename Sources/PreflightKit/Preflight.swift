@@ -14,6 +14,7 @@ public enum Preflight {
         findings += restoreFiles(in: tree)
         findings += bootIsolation(cpus: cpus, shield: shield, in: tree)
         findings.append(irqs(cpus: cpus, in: tree))
+        findings += defaultIRQAffinity(cpus: cpus, in: tree)
         findings += power(cpus: cpus, in: tree)
         findings += smt(cpus: cpus, tasks: tasks, in: tree)
         findings.append(clocksource(in: tree))

@@ -8,7 +8,8 @@ import RunFormat
 ///   moves every other task and movable kernel thread off those CPUs and stops
 ///   load-balancing them); on a v1 cpuset hierarchy two cpusets, system and
 ///   shield, with every movable task moved into system, as `cset shield` does;
-/// - every IRQ whose affinity includes them moved to the other CPUs;
+/// - every IRQ whose affinity includes them moved to the other CPUs, and the
+///   default affinity of IRQs registered later (a driver loaded meanwhile) too;
 /// - their idle states deeper than 1 µs disabled (through libcpupower);
 /// - RT throttling off, so a SCHED_FIFO thread that never sleeps keeps its CPU.
 ///
@@ -86,6 +87,7 @@ public enum Shield {
         outcome = step.outcome
         let stages: [(Bool, (inout Step) -> Void)] = [
             (plan.moveIRQs, { $0.moveIRQs(off: plan.cpus, to: housekeeping) }),
+            (plan.moveIRQs, { $0.moveDefaultIRQAffinity(off: plan.cpus, to: housekeeping) }),
             (plan.disableDeepIdleStates, { $0.disableDeepIdleStates(plan.cpus) }),
             (plan.disableRTThrottling, { $0.disableRTThrottling() }),
         ]
@@ -256,6 +258,22 @@ public enum Shield {
                 }
             }
             if !moved.isEmpty { outcome.applied.append("IRQs \(moved.joined(separator: ",")) moved to CPUs \(housekeeping) or their other CPUs") }
+        }
+
+        /// /proc/irq/default_smp_affinity: the affinity an IRQ gets when it is
+        /// set up, so one registered while the shield holds (a device hot-plugged,
+        /// a driver loaded) stays off it too. A hexadecimal mask, not a list.
+        mutating func moveDefaultIRQAffinity(off cpus: CPUSet, to housekeeping: CPUSet) {
+            let path = "/proc/irq/default_smp_affinity"
+            guard let current = tree.firstLine(path), let set = CPUMask.parse(current),
+                  set.cpus.contains(where: cpus.contains) else { return }
+            let remaining = CPUSet(set.cpus.filter { !cpus.contains($0) })
+            let target = remaining.isEmpty ? housekeeping : remaining
+            guard !target.isEmpty else { return }
+            let tree = self.tree, mask = CPUMask.format(target)
+            change(.init(kind: .file, path: path, original: current, applied: mask,
+                         note: "default IRQ affinity off the shield"),
+                   "default IRQ affinity \(current) -> \(mask) (CPUs \(target))") { try tree.write(path, mask) }
         }
 
         mutating func disableDeepIdleStates(_ cpus: CPUSet) {

@@ -141,13 +141,15 @@ public enum ManagedPath {
 
     /// What kind of value a managed file holds.
     public enum Value: Sendable, Equatable {
-        case cpuList, integer, flag
+        /// A CPU list ("0-1,3"), a hexadecimal CPU mask ("3", "ff,ffffffff"), a decimal integer, 0 or 1.
+        case cpuList, cpuMask, integer, flag
     }
 
     /// The value shape of a managed file, or nil when `path` is not one.
     public static func fileValue(_ path: String) -> Value? {
         guard let c = components(path) else { return nil }
         if c.count == 4, c[0] == "proc", c[1] == "irq", isNumber(c[2]), c[3] == "smp_affinity_list" { return .cpuList }
+        if c == ["proc", "irq", "default_smp_affinity"] { return .cpuMask }
         if c == ["proc", "sys", "kernel", "sched_rt_runtime_us"] { return .integer }
         if c.count == 8, Array(c[0..<4]) == ["sys", "devices", "system", "cpu"],
            c[4].hasPrefix("cpu"), isNumber(String(c[4].dropFirst(3))), c[5] == "cpuidle",
@@ -191,13 +193,17 @@ public enum ManagedPath {
         return nil
     }
 
-    /// Whether `value` has the shape of `shape`: a kernel CPU list, a
+    /// Whether `value` has the shape of `shape`: a kernel CPU list, a hexadecimal CPU mask, a
     /// decimal integer, or 0/1. Bounded in length.
     public static func fits(_ value: String, _ shape: Value) -> Bool {
         guard value.utf8.count <= RestoreFile.maximumValueLength else { return false }
         switch shape {
         case .cpuList:
             return value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2C || $0 == 0x2D }
+        case .cpuMask:
+            return !value.isEmpty && value.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) || $0 == 0x2C
+            }
         case .integer:
             return value.utf8.count <= 20 && Int(value) != nil
         case .flag:

@@ -34,7 +34,10 @@ struct ReportTests {
                      Self.measurement("queue", "ucq", threads: 2, "per_message", "ns", p50: 50)]
         try SummaryFile.write(locks, to: FilePath(root + "/locks/sweep/summary.csv"))
         try SummaryFile.write(Self.floors + locks, to: FilePath(root + "/summary.csv"))
-        for dir in ["floors", "locks/sweep"] { try Data("{}".utf8).write(to: URL(fileURLWithPath: root + "/\(dir)/meta.json")) }
+        for (dir, tool) in [("floors", "ctxbench"), ("locks/sweep", "lockbench")] {
+            let meta = DerivedRunMetadata(tool: tool, inputs: [], provenance: Provenance(host: "test", gitCommit: nil, gitDirty: nil))
+            try JSONCoding.encode(meta).write(to: URL(fileURLWithPath: root + "/\(dir)/meta.json"))
+        }
         try Data().write(to: URL(fileURLWithPath: root + "/locks/sweep/latency.png"))
         try files.createSymbolicLink(atPath: root + "/locks/loop", withDestinationPath: root)
         return root
@@ -46,7 +49,7 @@ struct ReportTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let runs = try ReportRuns.collect([root])
         #expect(runs.map(\.path) == ["floors", "locks/sweep"])
-        #expect(runs[1].plots == ["latency.png"])
+        #expect(runs[1].plots == ["latency.png"] && runs.map(\.tool) == ["ctxbench", "lockbench"])
         #expect(runs.flatMap(\.measurements).count == Self.floors.count + 3)
     }
 
@@ -55,10 +58,10 @@ struct ReportTests {
         let empty = NSTemporaryDirectory() + "kbench-report-empty-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: empty) }
-        #expect(throws: ReportError.self) { try ReportRuns.collect([empty]) }
+        #expect(throws: InputFileError.self) { try ReportRuns.collect([empty]) }
         let missing = empty + "/nope"
-        let error = #expect(throws: ReportError.self) { try ReportRuns.collect([missing]) }
-        #expect(error?.description == "\(missing): not a readable directory")
+        let error = #expect(throws: InputFileError.self) { try ReportRuns.collect([missing]) }
+        #expect(error?.description.hasPrefix(missing + ": ") == true && error?.description.contains("no run directory") == true)
     }
 
     @Test("a malformed summary.csv names its file and line")
@@ -170,5 +173,79 @@ struct ReportTests {
         #expect(table.rows == [["1P/1C", "ucq", "112", "n/a", "n/a", "n/a", "8192"]])
         let others = try #require(report.tables.first { $0.title == "Other measurements" })
         #expect(others.rows.map(\.[4]) == ["pages_mapped"])
+    }
+
+    @Test("IPIs and the core-to-core moves beside Völp's cycles, as multiples of the floors; none left over")
+    func interProcessorTables() throws {
+        let ipiParam = "initiator=cpu0;victim=cpu1;ops=100", c2cParam = "relation=same_die;rounds=2;iterations=500"
+        let rows = Self.floors + [
+            Self.measurement("ipi", "mprotect", threads: 2, param: ipiParam, "initiator_latency", "ns", p50: 3400),
+            Self.measurement("ipi", "mprotect", threads: 2, param: ipiParam, "initiator_latency", "ticks", p50: 8300),
+            Self.measurement("ipi", "mprotect", threads: 2, param: ipiParam, "ipis_per_op", "count", p50: 1),
+            Self.measurement("ipi", "mprotect", threads: 2, param: ipiParam, "victim_time_per_ipi", "ns", p50: 850),
+            Self.measurement("ipi", "mprotect", threads: 2, param: ipiParam, "victim_time_per_ipi", "ticks", p50: 2100),
+            Self.measurement("ipi", "mprotect", threads: 2, param: ipiParam, "victim_gaps_per_ipi", "count", p50: 1),
+            Self.measurement("ipi", "membarrier", threads: 2, param: ipiParam, "initiator_latency", "ns", p50: 340),
+            Self.measurement("c2c", "cpu0_cpu1", threads: 2, param: c2cParam, "cas_round_trip", "ns", p50: 450),
+            Self.measurement("c2c", "cpu0_cpu1", threads: 2, param: c2cParam, "cas_round_trip", "ticks", p50: 1100),
+            Self.measurement("c2c", "cpu1_cpu0", threads: 2, param: c2cParam, "read_modified", "ns", p50: 150),
+        ]
+        let report = Report(runs: [ReportRun(path: "x", tool: "ctxbench", measurements: rows)])
+        let ipi = try #require(report.tables.first { $0.title.hasPrefix("IPIs") })
+        #expect(ipi.rows == [["mprotect", "3400", "8300", "×20", "1", "850", "2100", "×5", "1"],
+                             ["membarrier", "340", "n/a", "×2", "n/a", "n/a", "n/a", "n/a", "n/a"]])
+        #expect(ipi.note.contains("1230–1250") && ipi.note.contains("290–410"))
+        let c2c = try #require(report.tables.first { $0.title.hasPrefix("Core to core") })
+        #expect(c2c.rows == [["cas_round_trip", "0→1", "same_die", "450", "1100", "×180", "×1.5", "2 × M to M: 179"],
+                             ["read_modified", "1→0", "same_die", "150", "n/a", "×60", "×0.5", "M to S: 89.5"]])
+        #expect(!report.tables.contains { $0.title == "Other measurements" })
+    }
+
+    @Test("fork-join regions as multiples of the floors and of the spinning barrier, beside Uhlig's Fig 6.5")
+    func forkJoinTable() throws {
+        let rows = Self.floors + [
+            Self.measurement("forkjoin", "futex", threads: 2, param: "cpus=0-1;regions=200", "region", "ns", p50: 60000),
+            Self.measurement("forkjoin", "futex", threads: 2, param: "cpus=0-1;regions=200", "region", "ticks", p50: 150000),
+            Self.measurement("forkjoin", "spin", threads: 2, param: "cpus=0-1;regions=200", "region", "ns", p50: 600),
+        ]
+        let report = Report(runs: [ReportRun(path: "forkjoin", tool: "ctxbench", measurements: rows)])
+        let table = try #require(report.tables.first { $0.title.hasPrefix("Fork-join") })
+        #expect(table.rows == [["futex", "2", "60000", "150000", "×353", "×200", "×100"],
+                               ["spin", "2", "600", "n/a", "×3.53", "×2", "×1"]])
+        #expect(table.note.contains("2.5× lock-based at 2 processors"))
+        #expect(!report.tables.contains { $0.title == "Other measurements" })
+    }
+
+    @Test("lockbench dynamic: lock overhead, event logging (a)-(f) alone and on every CPU, coarse against fine")
+    func dynamicLockTables() throws {
+        let log = "log_bytes=128 message_words=32"
+        let rows = Self.floors + [
+            Self.measurement("dynamic_overhead", "none", param: "message_words=32", "op", "ns", p50: 10),
+            Self.measurement("dynamic_overhead", "spin", param: "message_words=32", "op", "ns", p50: 12),
+            Self.measurement("dynamic_overhead", "spin", param: "message_words=32", "ratio_to_none", "ratio", p50: 1.2),
+            Self.measurement("eventlog_overhead", "a", param: log, "op", "ns", p50: 9),
+            Self.measurement("eventlog_overhead", "a", param: log, "ratio_to_a", "ratio", p50: 1),
+            Self.measurement("eventlog_overhead", "f", param: log, "op", "ns", p50: 20),
+            Self.measurement("eventlog_overhead", "f", param: log, "ratio_to_a", "ratio", p50: 2.2),
+            Self.measurement("eventlog_scaling", "f", threads: 2, param: log, "op", "ns", p50: 21),
+            Self.measurement("eventlog_scaling", "f", threads: 2, param: log, "ratio_to_a", "ratio", p50: 2.3),
+            Self.measurement("granularity", "coarse", param: "nodes=64", "revoke_per_node", "ns", p50: 2),
+            Self.measurement("granularity", "fine", param: "nodes=64", "revoke_per_node", "ns", p50: 3),
+            Self.measurement("granularity", "fine", threads: 2, param: "nodes=64", "revoke_per_node", "ns", p50: 10),
+            Self.measurement("granularity", "fine", threads: 2, param: "nodes=64", "helper_revoke", "ns", p50: 25),
+            Self.measurement("dynamic_transition", "demote", param: "quiescent_every=1", "latency", "ns", p50: 80),
+        ]
+        let report = Report(runs: [ReportRun(path: "locks/dynamic", tool: "lockbench", measurements: rows)])
+        let overhead = try #require(report.tables.first { $0.title.hasPrefix("Dynamic locks: overhead") })
+        #expect(overhead.rows == [["none", "10", "×4", "n/a", "", ""], ["spin", "12", "×4.8", "1.2", "none", "1.16–1.64"]])
+        let logging = try #require(report.tables.first { $0.title.hasPrefix("Event logging") })
+        #expect(logging.header.suffix(2) == ["ns 2 CPUs", "÷ (a) 2 CPUs"])
+        #expect(logging.rows == [["a", "no logging code", "9", "×3.6", "1", "n/a", "n/a"],
+                                 ["f", "five entries with the TSC", "20", "×8", "2.2", "21", "2.3"]])
+        let granularity = try #require(report.tables.first { $0.title.hasPrefix("Lock granularity") })
+        #expect(granularity.rows == [["64", "2", "3", "×1.5", "1.15", "n/a", "10", "n/a", "25", "×10"]])
+        // Transitions have no table of their own yet: listed, not hidden.
+        let others = try #require(report.tables.first { $0.title == "Other measurements" })
+        #expect(others.rows.map(\.[0]) == ["dynamic_transition"])
     }
 }

@@ -35,8 +35,8 @@ import Testing
         #expect(error.problem == .outOfRange(column: "work", cell: "-9.3e18", allowed: "must be 0 or more"))
         #expect(try traceError(Self.header + "3,0,1,2000,9.3e18\n").problem
                 == .outOfRange(column: "work", cell: "9.3e+18", allowed: "0 to 2^53"))
-        #expect(SpectrumReport.format(-9.3e18) == "-9.3e+18")
-        #expect(SpectrumReport.format(9.3e18) == "9.3e+18")
+        #expect(ReportNumber.format(-9.3e18) == "-9.3e+18")
+        #expect(ReportNumber.format(9.3e18) == "9.3e+18")
     }
 
     /// Fuzz (child process): `start_ns` of -2^63 then 50000 made the median spacing

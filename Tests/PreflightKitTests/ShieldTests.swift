@@ -25,10 +25,12 @@ import Testing
         // Every recorded thread but those of process 1 (the one joining) went to system.
         #expect(f.get("/sys/fs/cgroup/cpuset/kbench-system/tasks") == "214212238")  // 2, 14, 21, 22, 38 appended
         #expect(f.get("/proc/irq/25/smp_affinity_list") == "0")
+        #expect(f.get("/proc/irq/default_smp_affinity") == "1")
         // The restore file on disk holds every change, in order, before restore.
         let file = try RestoreFile.read(path: j.resolvedPath)
         #expect(file.changes == j.changes)
-        #expect(file.changes.map(\.kind) == [.cgroup, .cgroup, .file] + Array(repeating: .file, count: 19))
+        #expect(file.changes.map(\.kind) == [.cgroup, .cgroup, .file] + Array(repeating: .file, count: 20))
+        #expect(file.changes.last?.path == "/proc/irq/default_smp_affinity" && file.changes.last?.original == "3")
         #expect(file.changes.first?.path == "/sys/fs/cgroup/cpuset/kbench-system")
 
         let report = try ShieldRestore.restore(file: j.resolvedPath, in: f.tree)

@@ -1,10 +1,37 @@
 import RunFormat
 
-/// Uhlig's IPC size sweep and his lock-versus-message comparison, from
-/// `ctxbench ipc` and `ctxbench remote-op` runs.
+/// Uhlig's IPC size sweep, his lock-versus-message comparison and his
+/// fork-join signalling benchmark, from `ctxbench ipc`, `ctxbench remote-op`
+/// and `ctxbench forkjoin` runs.
 enum CrossCPUTables {
-    static func tables(_ measurements: [Measurement]) -> [ReportTable] {
-        [ipcSweep(measurements), remoteOperations(measurements)].compactMap { $0 }
+    static func tables(_ measurements: [Measurement], floors: ReportFloors) -> [ReportTable] {
+        [ipcSweep(measurements), remoteOperations(measurements), forkJoin(measurements, floors: floors)].compactMap { $0 }
+    }
+
+    /// Uhlig §6.2.3, Fig 6.5: one fork-join region (Bull's PARALLEL
+    /// directive) per barrier and worker count, as multiples of the floors and
+    /// of the spinning barrier at the same count.
+    static func forkJoin(_ measurements: [Measurement], floors: ReportFloors) -> ReportTable? {
+        let rows = measurements.filter { $0.benchmark == "forkjoin" && $0.metric == "region" && $0.unit == "ns" }
+        guard !rows.isEmpty else { return nil }
+        let figure = PaperFigures.uhligForkJoinMessageOverLock
+        return ReportTable(
+            title: "Fork-join regions (Uhlig §6.2.3, Fig 6.5)",
+            note: "ctxbench forkjoin, median ns per region: the master wakes every worker and waits for the last. "
+                + "\"× spin\": over the spinning barrier at the same worker count. Uhlig's Fig 6.5 compares his two "
+                + "kernel IPC primitives instead: message-based \(ReportNumber.format(figure.twoCPUs))× lock-based at 2 "
+                + "processors, \(ReportNumber.format(figure.sixteenCPUs))× at 16; a blocking barrier against a spinning "
+                + "one is this machine's nearest pair.",
+            header: ["barrier", "workers", "ns", "ticks", "× syscall", "× round trip", "× spin"],
+            rows: rows.sorted { ($0.threads, $0.variant) < ($1.threads, $1.variant) }.map { m in
+                let ticks = ReportLookup.p50(measurements.filter { $0.benchmark == "forkjoin" }, variant: m.variant,
+                                             metric: "region", unit: "ticks", threads: m.threads)
+                let spin = ReportLookup.p50(rows, variant: "spin", metric: "region", unit: "ns", threads: m.threads)
+                return [m.variant, String(m.threads), ReportNumber.format(m.statistics.p50), ReportNumber.format(ticks),
+                        ReportNumber.multiple(m.statistics.p50, of: floors.systemCallNs),
+                        ReportNumber.multiple(m.statistics.p50, of: floors.roundTripNs),
+                        ReportNumber.multiple(m.statistics.p50, of: spin)]
+            })
     }
 
     /// Round trip (ns, median) by mechanism, address spaces and placement,

@@ -42,4 +42,36 @@ public enum PaperFigures {
         2: [340, 172, 95, 88, 55],
         100: [366, 194, 113, 105, nil],
     ]
+
+    /// Völp §3.3.1 (dual Pentium III 450 MHz, processor cycles): an IPI is
+    /// detected by the sender 1230–1250 cycles after it writes the ICR (about
+    /// 200 of them polling); the victim's handler runs about 1200 cycles after
+    /// the send, and the interrupted thread loses 290–410 cycles (kernel entry
+    /// 120–160, exit 170–250) plus the handler itself.
+    public static let voelpIPIDeliveryCycles = (low: 1230.0, high: 1250.0)
+    public static let voelpIPIInterruptionCycles = (low: 290.0, high: 410.0)
+
+    /// Völp §3.2.2, Table 2 (same machine): cycles per cache line moved from
+    /// the other processor's cache, by MESI transition.
+    public static let voelpMESICyclesPerLine: [(transition: String, cycles: Double)] = [
+        ("E to S", 63.82), ("E to M", 49.23), ("M to S", 89.52), ("M to M", 89.39), ("S to M", 49.23),
+    ]
+
+    /// Uhlig §6.2.3, Fig 6.5: fork-join signalling latency (Bull's PARALLEL
+    /// directive) with message-based IPC, as a multiple of lock-based IPC:
+    /// 2.5 at 2 processors up to 3.6 at 16.
+    public static let uhligForkJoinMessageOverLock = (twoCPUs: 2.5, sixteenCPUs: 3.6)
+
+    /// Uhlig §6.5 (summary of §6.2): the runtime overhead of locks on the IPC
+    /// path against a lock-free kernel, 16–20% (inter-address-space) and
+    /// 35–64% (intra-address-space); dynamic lock elimination removes it.
+    public static let uhligLockOverhead = (interSpace: (1.16, 1.20), intraSpace: (1.35, 1.64))
+
+    /// Uhlig §6.4.1, Fig 6.10: fine-grain locks' runtime overhead over one
+    /// coarse lock when unmapping pages, by page count.
+    public static let uhligFineOverCoarse: [Int: Double] = [64: 1.15, 128: 1.24, 256: 1.32]
+
+    /// Uhlig §6.4.2, Fig 6.11(b): a single-page unmap under one coarse lock at
+    /// two processors, as a multiple of one processor (3.8); 64 pages: 1.93.
+    public static let uhligCoarseTwoCPUs: [Int: Double] = [1: 3.8, 64: 1.93]
 }

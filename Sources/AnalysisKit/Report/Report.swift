@@ -16,7 +16,9 @@ public struct Report: Sendable {
         tables += NoiseTables.tables(runs)
         tables += LockTables.tables(measurements, floors: floors)
         tables += SwitchTables.tables(measurements)
-        tables += CrossCPUTables.tables(measurements)
+        tables += CrossCPUTables.tables(measurements, floors: floors)
+        tables += InterProcessorTables.tables(measurements, floors: floors)
+        tables += DynamicLockTables.tables(measurements, floors: floors)
         tables += QueueTables.tables(measurements)
         let others = measurements.filter { !Self.isShownInATable($0) }
         if !others.isEmpty { tables.append(Self.otherMeasurements(others, floors: floors)) }
@@ -42,7 +44,11 @@ public struct Report: Sendable {
     /// same figure, ticks); the rest go to "Other measurements".
     static func isShownInATable(_ m: Measurement) -> Bool {
         switch m.benchmark {
-        case "floor", "ftq", "fwq", "ftq_noise", "lockbench", "switch": return true
+        case "floor", "ftq", "fwq", "ftq_noise", "lockbench", "switch", "ipi", "forkjoin": return true
+        case "c2c": return m.unit == "ns" || m.unit == "ticks"
+        case "dynamic_overhead": return m.metric == "op" || m.metric.hasPrefix("ratio_to_")
+        case "eventlog_overhead", "eventlog_scaling": return m.metric == "op" || m.metric == "ratio_to_a"
+        case "granularity": return m.unit == "ns"
         case "ipc": return m.metric == "round_trip"
         case "remote_op": return m.metric == "insert" || m.metric == "message_over_lock"
         case "queue": return ["time_per_message", "throughput", "latency", "peak_memory", "final_memory"].contains(m.metric)

@@ -1,6 +1,7 @@
 import Foundation
 
-/// How the report writes a number: integers as integers, three significant
+/// How `analysis report` and `analysis spectrum` write a number (one rule for
+/// both, so a figure reads the same in each): integers as integers, three significant
 /// digits otherwise, "n/a" for what was not measured.
 enum ReportNumber {
     static func format(_ value: Double?) -> String {

@@ -22,76 +22,25 @@ public struct ReportRun: Sendable {
     }
 }
 
-/// Finds the run directories below the report's inputs: every directory with a
-/// meta.json and a summary.csv. Combined summaries (the suite's top-level one,
-/// which repeats the runs' rows) have no meta.json and are not read twice.
+/// The runs below the report's inputs, found as the gate finds them
+/// (`GateRuns`: every directory with a meta.json and a summary.csv, links not
+/// followed, depth and count bounded; a combined summary without meta.json is
+/// not read twice), with what only the report shows: plots and FTQ peaks.
 public enum ReportRuns {
-    /// Deep enough for a suite directory (suite/locks/preempt-mcs/analysis);
-    /// a hostile tree cannot make the walk unbounded.
-    static let maximumDepth = 6
-    static let maximumRuns = 4096
-
+    /// - Throws: `InputFileError` for an input with no run, or a malformed file.
     public static func collect(_ inputs: [String]) throws -> [ReportRun] {
-        var runs: [ReportRun] = []
-        for input in inputs {
-            let found = try runDirectories(under: input)
-            if found.isEmpty {
-                throw ReportError(path: input, message: "no run directory (meta.json and summary.csv) here or below")
-            }
-            for directory in found {
-                let relative = directory == input ? "." : String(directory.dropFirst(input.count + 1))
-                runs.append(try read(directory, as: relative))
+        try inputs.flatMap { input in
+            try GateRuns(directory: input).runs.map { run in
+                try read(run, in: run.location == "." ? input : input + "/" + run.location)
             }
         }
-        return runs
     }
 
-    static func read(_ directory: String, as displayPath: String) throws -> ReportRun {
-        let tool = try? RunMetadata.read(path: directory + "/meta.json").tool
-        let measurements = try SummaryFile.read(path: directory + "/" + SummaryFile.name)
+    static func read(_ run: GateRuns.Run, in directory: String) throws -> ReportRun {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         let plots = names.filter { $0.hasSuffix(".png") }.sorted()
         let peaksPath = directory + "/" + PeaksFile.name
         let peaks = FileManager.default.fileExists(atPath: peaksPath) ? try PeaksFile.read(path: peaksPath) : []
-        return ReportRun(path: displayPath, tool: tool, measurements: measurements, plots: plots, peaks: peaks)
+        return ReportRun(path: run.location, tool: run.tool, measurements: run.measurements, plots: plots, peaks: peaks)
     }
-
-    /// Directories at or below `root` holding both files, in path order;
-    /// symbolic links are not followed (no loops, no escaping the tree).
-    static func runDirectories(under root: String) throws -> [String] {
-        var found: [String] = []
-        var pending: [(String, Int)] = [(root, 0)]
-        let files = FileManager.default
-        while let (directory, depth) = pending.popLast() {
-            guard let names = try? files.contentsOfDirectory(atPath: directory) else {
-                if directory == root {
-                    throw ReportError(path: root, message: "not a readable directory")
-                }
-                continue
-            }
-            if names.contains("meta.json"), names.contains(SummaryFile.name) {
-                found.append(directory)
-                guard found.count <= maximumRuns else {
-                    throw ReportError(path: root, message: "more than \(maximumRuns) run directories")
-                }
-            }
-            guard depth < maximumDepth else { continue }
-            for name in names.sorted(by: >) where !name.hasPrefix(".") {
-                let child = directory + "/" + name
-                let attributes = try? files.attributesOfItem(atPath: child)
-                if attributes?[.type] as? FileAttributeType == .typeDirectory {
-                    pending.append((child, depth + 1))
-                }
-            }
-        }
-        return found
-    }
-}
-
-/// A report input that is not a tree of run directories; one line.
-public struct ReportError: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var message: String
-
-    public var description: String { "\(path): \(message)" }
 }

@@ -13,6 +13,7 @@ copy proc/sys/kernel/sched_rt_period_us
 mkdir -p "$out/proc"
 sed 's/ -- .*//' /proc/cmdline > "$out/proc/cmdline"
 grep -E ' (proc|sysfs|cgroup|cgroup2|tmpfs /sys)' /proc/mounts | grep -E '^(proc|sysfs|cgroup|cgroup2|tmpfs /sys/fs/cgroup) ' > "$out/proc/mounts"
+copy proc/irq/default_smp_affinity
 for d in /proc/irq/[0-9]*; do
   for f in smp_affinity_list effective_affinity_list; do
     [ -r "$d/$f" ] && copy "${d#/}/$f"
