@@ -29,9 +29,18 @@ extension VcoreEmulationSuite {
         /// next 50 ms plain MCS must make no acquisition at all (the lock is held
         /// by, or handed to, a vcore that does not run), and each PDR lock must make
         /// some. Once the kernel restores the victim, MCS must resume.
-        @Test("a preempted holder or queued waiter stalls MCS but not the PDR locks",
-              arguments: [(LockKind.mcs, Victim.holder), (.mcs, .waiter), (.spinPDR, .holder),
-                          (.mcsPDRO, .holder), (.mcsPDRO, .waiter), (.mcsPDRN, .holder), (.mcsPDRN, .waiter)])
+        ///
+        /// One test per case, not a parameterized test: a recovery check on a
+        /// busy machine is cancelled, and Swift Testing 6.3 reports a cancelled
+        /// test case of a parameterized test as passed (see below).
+        @Test("a preempted holder stalls MCS") func mcsHolder() throws { try stallOrRecover(kind: .mcs, victim: .holder) }
+        @Test("a preempted waiter stalls MCS") func mcsWaiter() throws { try stallOrRecover(kind: .mcs, victim: .waiter) }
+        @Test("a preempted holder does not stall spin-PDR") func spinPDRHolder() throws { try stallOrRecover(kind: .spinPDR, victim: .holder) }
+        @Test("a preempted holder does not stall MCS-PDRO") func mcsPDROHolder() throws { try stallOrRecover(kind: .mcsPDRO, victim: .holder) }
+        @Test("a preempted waiter does not stall MCS-PDRO") func mcsPDROWaiter() throws { try stallOrRecover(kind: .mcsPDRO, victim: .waiter) }
+        @Test("a preempted holder does not stall MCS-PDRN") func mcsPDRNHolder() throws { try stallOrRecover(kind: .mcsPDRN, victim: .holder) }
+        @Test("a preempted waiter does not stall MCS-PDRN") func mcsPDRNWaiter() throws { try stallOrRecover(kind: .mcsPDRN, victim: .waiter) }
+
         func stallOrRecover(kind: LockKind, victim: Victim) throws {
             let map = VcoreMap(count: Self.vcores)
             let lock = kind.make(map: map)
@@ -99,8 +108,15 @@ extension VcoreEmulationSuite {
 
             pause(.milliseconds(10))
             let before = acquisitions.total
-            pause(.milliseconds(50))
+            let (_, foreign) = foreignCPUMilliseconds { pause(.milliseconds(50)) }
             let during = acquisitions.total - before
+            // A recovery that shows no acquisition while other processes held
+            // the CPUs for much of the window says nothing about the lock: the
+            // check is cancelled with its reason (the stall case needs no guard:
+            // load cannot make a stalled lock acquire).
+            if !expectStall && during == 0 && foreign > 20 {
+                try Test.cancel("\(L.name): no acquisition in 50 ms, but other processes took \(Int(foreign)) ms of CPU meanwhile (busy machine)")
+            }
             // Changes of vcore move the preemption around; they never end it.
             #expect(map.preemptedVcores.count == 1)
             if expectStall {
