@@ -211,6 +211,25 @@ int kb_rank_barrier_wait(kb_rank_barrier *barrier, int stop) {
 
 // MARK: The bulk-synchronous loop
 
+// The fixed work: `units` dependent LCG steps. The empty asm keeps the
+// compiler from folding several steps into one (it may reassociate a chain of
+// multiply-adds by constants), so a unit costs what FWQ's does.
+static inline __attribute__((always_inline)) uint64_t bsp_work(uint64_t state, uint64_t units) {
+    for (uint64_t remaining = units; remaining != 0; remaining--) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        __asm__ volatile("" : "+r"(state));
+    }
+    return state;
+}
+
+uint64_t kb_bsp_work_ticks(uint64_t units) {
+    uint64_t begin = kb_rdtsc_begin();
+    uint64_t state = bsp_work(0x9E3779B97F4A7C15ull, units);
+    uint64_t end = kb_rdtsc_end();
+    kb_keep(state);
+    return end - begin;
+}
+
 long kb_bsp_run(uint64_t *begins, uint64_t *computed, uint64_t *released, long capacity,
                 uint64_t first_start, uint64_t units, kb_rank_barrier *barrier, int *error) {
     *error = 0;
@@ -221,8 +240,7 @@ long kb_bsp_run(uint64_t *begins, uint64_t *computed, uint64_t *released, long c
     uint64_t begin = kb_rdtsc_begin();
     long index = 0;
     while (index < capacity) {
-        for (uint64_t remaining = units; remaining != 0; remaining--)
-            state = state * 6364136223846793005ull + 1442695040888963407ull;
+        state = bsp_work(state, units);
         uint64_t done = kb_rdtsc_end();
         decision = kb_rank_barrier_wait(barrier, kb_stop_requested());
         uint64_t out = kb_rdtsc_end();

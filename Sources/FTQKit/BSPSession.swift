@@ -48,9 +48,13 @@ public struct BSPSessionResult: @unchecked Sendable {
 /// One pinned thread per rank runs the C loop (`kb_bsp_run`), which calls the
 /// barrier directly: MPI or shared memory, never a Swift closure.
 public enum BSPSession {
-    /// Fixed work units that take about `quantumNs` here (FWQ's calibration).
+    /// Fixed work units that take about `quantumNs` here: the fastest of
+    /// several timed runs of the loop's own work sets the rate.
     public static func unitsPerStep(quantumNs: Double, clock: TSCClock) -> UInt64 {
-        FTQSession.fwqUnits(forTicks: max(1, clock.ticks(nanoseconds: quantumNs)))
+        let trialUnits: UInt64 = 100_000
+        let best = (0..<5).map { _ in kb_bsp_work_ticks(trialUnits) }.min() ?? 1
+        let ticks = Double(max(1, clock.ticks(nanoseconds: quantumNs)))
+        return max(1, UInt64(ticks / (Double(max(1, best)) / Double(trialUnits))))
     }
 
     public static func run(cpu: Int, steps: Int, unitsPerStep: UInt64, barrier: RankBarrier, clock: TSCClock,

@@ -50,6 +50,9 @@ typedef struct kb_rank_barrier {
 // or a negative errno (-ETIMEDOUT: a process never arrived).
 int kb_rank_barrier_wait(kb_rank_barrier *barrier, int stop);
 
+// TSC ticks that `units` of the step loop's fixed work take (to size a step).
+uint64_t kb_bsp_work_ticks(uint64_t units);
+
 // The bulk-synchronous loop: from `first_start` (TSC), a barrier, then per step
 // `units` of fixed work (the FWQ unit, an LCG step), a barrier; records the
 // step's begin, the end of its work and the barrier's exit (TSC ticks).
