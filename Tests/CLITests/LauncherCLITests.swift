@@ -13,12 +13,34 @@ import Testing
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    /// Runs a program bounded by `timeout` (and KILL 10 s later).
+    /// Runs a program bounded by `timeout` (and KILL 10 s later), its output
+    /// in a file, waited for by pid. Not through Foundation's Process: a
+    /// script that leaves daemons behind (slurm-up) made its waitUntilExit
+    /// hang here (the exit was never noticed).
     static func bounded(_ seconds: Int, _ program: String, _ arguments: [String],
                         environment: [String: String] = [:]) throws -> ToolRunner.Result {
         let assignments = environment.map { "\($0.key)=\($0.value)" }
-        return try ToolRunner.run(executable: "/usr/bin/env",
-                                  assignments + ["timeout", "--kill-after=10", String(seconds), program] + arguments)
+        let argv = ["/usr/bin/env"] + assignments + ["timeout", "--kill-after=10", String(seconds), program] + arguments
+        let outPath = ToolRunner.temporaryDirectory() + ".out", errPath = outPath + ".err"
+        defer { try? FileManager.default.removeItem(atPath: outPath); try? FileManager.default.removeItem(atPath: errPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var pid: pid_t = 0
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let exited = status & 0x7f == 0
+        return ToolRunner.Result(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
+                                 stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                                 stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
+                                 signalled: !exited)
     }
 
     static func installed(_ program: String) -> Bool {
