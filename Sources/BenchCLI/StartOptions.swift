@@ -49,8 +49,11 @@ public struct StartOptions: ParsableArguments, Sendable {
                 throw ValidationError("--start-at \(startAt) is \(Int(away)) s from now: give an instant within a day")
             }
         }
-        guard mpiLibrary.count <= 4096, !mpiLibrary.isEmpty, !mpiLibrary.contains("\0") else {
-            throw ValidationError("--mpi-library must be a library name or path")
+        // A shared library's name or path ("libmpi.so.40", "/opt/ompi/lib/libmpi.so"):
+        // anything else would only fail later, after the run has started.
+        guard mpiLibrary.count <= 4096, mpiLibrary.contains(".so"),
+              !mpiLibrary.contains(where: { $0.isWhitespace || $0 == "," || $0 == "\0" }) else {
+            throw ValidationError("--mpi-library \(String(mpiLibrary.prefix(64)).debugDescription) is not a shared library's name or path (e.g. libmpi.so.40)")
         }
     }
 
