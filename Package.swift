@@ -47,6 +47,10 @@ let package = Package(
         .target(name: "CSwitchReference", dependencies: ["CPlatform"],
                 cSettings: [.unsafeFlags(["-O2"])],
                 linkerSettings: [.linkedLibrary("boost_context")]),
+        // What a rank of a multi-node job needs: the kernel's clock state, MPI
+        // loaded at run time (dlopen; no build dependency), a shared-memory
+        // barrier across the processes of a node, the bulk-synchronous loop.
+        .target(name: "CCluster", dependencies: ["CPlatform"], cSettings: [.unsafeFlags(["-O2"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCpupower", providers: [.apt(["libcpupower-dev"])]),
@@ -62,7 +66,7 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ], swiftSettings: hotPathFlags),
         .target(name: "BenchKit", dependencies: [
-            "Platform", "CPlatform", "CCpupower", "RunFormat",
+            "Platform", "CPlatform", "CCpupower", "RunFormat", "CCluster",
             .product(name: "SystemPackage", package: "swift-system"),
         ], swiftSettings: hotPathFlags),
         // Kernel primitives: locks, futex mutex, sequence counter, the vcore
@@ -74,7 +78,7 @@ let package = Package(
         .target(name: "VcoreEmulation", dependencies: ["KernelCore", "BenchKit", "Platform", "CPlatform"],
                 swiftSettings: hotPathFlags),
         .target(name: "AnalysisKit", dependencies: ["RunFormat", "CFFTW"], swiftSettings: hotPathFlags),
-        .target(name: "FTQKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "CReference"], swiftSettings: hotPathFlags),
+        .target(name: "FTQKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "CReference", "CCluster"], swiftSettings: hotPathFlags),
         .target(name: "CtxBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "KernelCore", "CReference",
                                                     "CQueueReference", "CUthread", "CSwitchReference"],
                 swiftSettings: hotPathFlags),
@@ -98,7 +102,7 @@ let package = Package(
 
         // The four tools: thin command-line front ends.
         .executableTarget(name: "FTQ", dependencies: [
-            "Platform", "FTQKit", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Platform", "FTQKit", "BenchKit", "BenchCLI", "RunFormat", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hotPathFlags),
         .executableTarget(name: "Analysis", dependencies: [
             "AnalysisKit", "RunFormat", "BenchKit", "BenchCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),

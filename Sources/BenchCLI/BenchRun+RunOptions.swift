@@ -8,10 +8,11 @@ extension BenchRun {
     /// A run configured from the shared command-line options. With
     /// `--isolate`, the shield is applied here, before the environment is
     /// stamped, and restored when the process exits (`IsolationSession`).
-    public convenience init(tool: String, options: RunOptions, cpus: CPUSet,
+    /// `settings` replaces `options.settings(tool:)` when the tool adjusted them.
+    public convenience init(tool: String, options: RunOptions, settings: RunSettings? = nil, cpus: CPUSet,
                             parameters: [String: JSONValue] = [:],
                             arguments: [String] = CommandLine.arguments) throws {
-        var settings = options.settings(tool: tool)
+        var settings = settings ?? options.settings(tool: tool)
         if let isolate = options.isolate {
             let outside = cpus.cpus.filter { !isolate.contains($0) }
             guard outside.isEmpty else {

@@ -11,7 +11,7 @@ import RunFormat
 public struct RunOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp(
         "Run directory to write (created if missing).",
-        discussion: "Default: runs/<tool>-<UTC time> in the current directory.",
+        discussion: "Default: runs/<tool>-<UTC time> in the current directory. Under a launcher (mpirun, srun) every rank writes DIR/rank-<N>, and the default is runs/<tool>-<job id>.",
         valueName: "dir"))
     public var out: String?
 
@@ -43,6 +43,7 @@ public struct RunOptions: ParsableArguments, Sendable {
                 throw ValidationError("--isolate \(isolate) takes every online CPU (\(online)): leave one for the rest of the machine")
             }
         }
+        do { _ = try RankIdentity.detect() } catch { throw ValidationError(error.description) }
         if let out {
             do { try RunDirectory.checkWritable(FilePath(out), create: false) } catch {
                 throw ValidationError(error.description)
@@ -51,17 +52,32 @@ public struct RunOptions: ParsableArguments, Sendable {
     }
 
     /// The settings of a run of `tool`: --out, or a fresh timestamped directory.
+    /// Under a launcher, the rank's identity is in the settings (meta.json's `launch`).
     public func settings(tool: String) -> RunSettings {
-        RunSettings(outputDirectory: outputDirectory(tool: tool), fifo: fifo, priority: priority,
-                    lockMemory: !noMlock)
+        let identity = try? RankIdentity.detect()
+        var settings = RunSettings(outputDirectory: outputDirectory(tool: tool, rank: identity), fifo: fifo,
+                                   priority: priority, lockMemory: !noMlock)
+        settings.launch = identity
+        return settings
     }
 
-    /// The run directory for `tool`: --out, or a fresh timestamped one.
-    public func outputDirectory(tool: String) -> String {
-        if let out { return out }
+    /// The run directory for `tool`: --out, or a fresh timestamped one; under
+    /// a launcher, the rank's `rank-<N>` inside it, and by default one named
+    /// by the job, which every rank computes alike (the second and the pid
+    /// differ between ranks).
+    public func outputDirectory(tool: String, rank identity: RankIdentity? = nil) -> String {
+        guard let identity else {
+            if let out { return out }
+            return "runs/\(tool)-\(Self.utcStamp())"
+        }
+        let base = out ?? "runs/\(tool)-\(identity.jobID ?? Self.utcStamp())"
+        return FilePath(base).appending(identity.directoryName).string
+    }
+
+    private static func utcStamp() -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")
-        return "runs/\(tool)-\(formatter.string(from: Date()))"
+        return formatter.string(from: Date())
     }
 }

@@ -64,6 +64,12 @@ public final class BenchRun: Sendable {
             schedulingRequested: settings.fifo ? "SCHED_FIFO \(settings.priority)" : "SCHED_OTHER",
             memoryLocked: locked, parameters: parameters)
         metadata.isolation = settings.isolation
+        if let identity = settings.launch {
+            metadata.launch = RunMetadata.Launch(
+                launcher: identity.launcher, rank: identity.rank, size: identity.size, nodeID: identity.nodeID,
+                localRank: identity.localRank, host: metadata.host, jobID: identity.jobID,
+                timeZeroRealtimeNs: Int(RealtimeAnchor.nowNs()), clock: ClockProbe.read())
+        }
         meta = Mutex(metadata)
         warnings += settings.isolation?.warnings ?? []
         cpuTimesAtStart = CPUTimes.read()
@@ -83,6 +89,17 @@ public final class BenchRun: Sendable {
     /// Adds or replaces tool parameters in meta.json.
     public func setParameter(_ key: String, _ value: JSONValue) {
         meta.withLock { $0.parameters[key] = value }
+    }
+
+    /// Changes meta.json's `launch` (no effect on a run without one): the
+    /// agreed start and the time zero are known only once measuring began.
+    public func updateLaunch(_ change: (inout RunMetadata.Launch) -> Void) {
+        meta.withLock { meta in
+            if var launch = meta.launch {
+                change(&launch)
+                meta.launch = launch
+            }
+        }
     }
 
     /// Called on each measurement thread once it is pinned: asks for SCHED_FIFO

@@ -14,6 +14,10 @@ public struct RunSettings: Sendable, Equatable {
     public var lockMemory: Bool
     /// What `--isolate` applied before the run (recorded in meta.json), or nil.
     public var isolation: RunMetadata.Isolation?
+    /// The rank this process is when a launcher started it (meta.json's
+    /// `launch`), or a rank of one with launcher `none` for a run with an
+    /// agreed start; nil for an ordinary run.
+    public var launch: RankIdentity?
 
     public init(outputDirectory: String, fifo: Bool = false, priority: Int = RealtimeScheduling.defaultPriority,
                 lockMemory: Bool = true, isolation: RunMetadata.Isolation? = nil) {

@@ -61,12 +61,14 @@ public struct PairedReading: Sendable {
 
     static let attempts = 64
 
-    public static func take() -> PairedReading {
+    /// Pairs the TSC with `clock` (CLOCK_MONOTONIC_RAW, or CLOCK_REALTIME to
+    /// put a run on the wall clock ranks share).
+    public static func take(clock: clockid_t = CLOCK_MONOTONIC_RAW) -> PairedReading {
         var best = PairedReading(ticks: 0, nanoseconds: 0, halfWidthTicks: .infinity)
         var now = timespec()
         for _ in 0..<attempts {
             let before = kb_rdtsc_begin()
-            clock_gettime(CLOCK_MONOTONIC_RAW, &now)
+            clock_gettime(clock, &now)
             let after = kb_rdtsc_end()
             let half = Double(after &- before) / 2
             if half < best.halfWidthTicks {

@@ -24,13 +24,21 @@ public enum FTQRun {
     /// progress on a terminal's stderr. Returns whether the run is
     /// complete (false after Ctrl-C or a sampler that never returned).
     @discardableResult
-    public static func measure(_ configuration: FTQConfiguration, in benchRun: BenchRun) throws -> Bool {
+    ///
+    /// With `startAtRealtimeNs` the first quantum starts on that wall-clock
+    /// instant (an agreed start across ranks); meta.json's `launch` gets the
+    /// time zero either way.
+    public static func measure(_ configuration: FTQConfiguration, in benchRun: BenchRun,
+                               startAtRealtimeNs: Int64? = nil) throws -> Bool {
         let measured = CPUSet(configuration.cpus)
         benchRun.setParameter("quantum_ticks", .int(Int64(benchRun.clock.ticks(nanoseconds: configuration.quantumNs))))
         let before = try InterruptCounts.read()
         var progress = Progress(label: "ftq", expectedSeconds: Double(configuration.samples) * configuration.quantumNs / 1e9)
         let session = try FTQSession.run(configuration, clock: benchRun.clock, fifoPriority: benchRun.fifoPriority,
+                                         startAtRealtimeNs: startAtRealtimeNs,
                                          whileRunning: { progress.update(fraction: $0) })
+        RankTimeBase.record(in: benchRun, firstStart: session.firstStart, anchor: session.anchor,
+                            agreedStartNs: startAtRealtimeNs)
         progress.finish()
         let after = try InterruptCounts.read()
         for (record, scheduling) in zip(session.records, session.scheduling) {

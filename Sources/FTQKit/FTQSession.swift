@@ -32,6 +32,9 @@ public struct FTQSessionResult: @unchecked Sendable {
     public let scheduling: [MemberScheduling]
     /// Samplers that never returned (their records are incomplete).
     public let abandoned: [Int]
+    /// The TSC tied to CLOCK_REALTIME just before the release: names
+    /// `firstStart` on the wall clock ranks share.
+    public let anchor: RealtimeAnchor
 }
 
 /// Runs one sampler per CPU, a thread team started together on a shared TSC
@@ -47,7 +50,7 @@ public enum FTQSession {
     /// `whileRunning` is called on the coordinating thread about five times a
     /// second with the fraction done.
     public static func run(_ configuration: FTQConfiguration, clock: TSCClock, fifoPriority: Int? = nil,
-                           joinTimeout: Duration = .seconds(10),
+                           startAtRealtimeNs: Int64? = nil, joinTimeout: Duration = .seconds(10),
                            whileRunning: (Double) -> Void = { _ in }) throws -> FTQSessionResult {
         let quantumTicks = max(1, clock.ticks(nanoseconds: configuration.quantumNs))
         let unitsPerSample = configuration.mode == .fwq ? fwqUnits(forTicks: quantumTicks) : 0
@@ -75,7 +78,7 @@ public enum FTQSession {
                     firstStart: firstStart, unitsPerSample: unitsPerSample)
             }
         }
-        let firstStart = team.release(leadTicks: clock.ticks(nanoseconds: startLeadNs))
+        let (firstStart, anchor) = release(team, at: startAtRealtimeNs, clock: clock)
 
         let totalTicks = Double(quantumTicks) * Double(configuration.samples)
         while !StopRequest.isRequested {
@@ -89,7 +92,30 @@ public enum FTQSession {
         let joined = team.join(timeout: joinTimeout)
         _ = consume coordinator
         return FTQSessionResult(records: team.workspaces, firstStart: firstStart,
-                                scheduling: team.memberScheduling, abandoned: joined.abandoned)
+                                scheduling: team.memberScheduling, abandoned: joined.abandoned, anchor: anchor)
+    }
+
+    /// Releases a launched team: at once (`startLeadNs` ahead), or on the
+    /// wall-clock instant `startAtRealtimeNs`, slept towards on the
+    /// coordinator (the members sleep too) and converted to a TSC tick only
+    /// `startLeadNs` before it, so the conversion does not drift. An instant
+    /// already past starts at once. Returns the start tick and the anchor.
+    public static func release<Workspace>(_ team: ThreadTeam<Workspace>, at startAtRealtimeNs: Int64?,
+                                          clock: TSCClock) -> (UInt64, RealtimeAnchor) {
+        if let target = startAtRealtimeNs {
+            while !StopRequest.isRequested {
+                let remaining = target - RealtimeAnchor.nowNs() - Int64(startLeadNs)
+                if remaining <= 0 { break }
+                sleepNanoseconds(min(remaining, 200_000_000))
+            }
+            let anchor = RealtimeAnchor(clock: clock)
+            let tick = anchor.tick(atRealtimeNs: target)
+            let now = kb_rdtsc()
+            let lead = tick > now ? tick - now : clock.ticks(nanoseconds: startLeadNs)
+            return (team.release(leadTicks: lead), anchor)
+        }
+        let anchor = RealtimeAnchor(clock: clock)
+        return (team.release(leadTicks: clock.ticks(nanoseconds: startLeadNs)), anchor)
     }
 
     /// The number of FWQ work units that take about `ticks` on this CPU: the

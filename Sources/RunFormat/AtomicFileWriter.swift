@@ -26,7 +26,7 @@ public final class AtomicFileWriter {
     public init(path: FilePath) throws {
         self.path = path
         let name = path.lastComponent?.string ?? "output"
-        temporaryPath = path.removingLastComponent().appending(".\(name).partial-\(getpid())")
+        temporaryPath = path.removingLastComponent().appending(".\(name).partial-\(ProcessTag.current)")
         capacity = Self.bufferLimit + Self.numberRoom
         buffer = .allocate(capacity: capacity)
         do {

@@ -58,7 +58,7 @@ public struct RunDirectory: Sendable {
         }
         // Root passes access(2) everywhere, yet a read-only file system still
         // refuses: create and remove a probe file to know for sure.
-        let probe = path.appending(".kbench-write-probe-\(getpid())")
+        let probe = path.appending(".kbench-write-probe-\(ProcessTag.current)")
         guard manager.createFile(atPath: probe.string, contents: Data()) else {
             throw .notWritable(path, reason: "cannot create files in it")
         }

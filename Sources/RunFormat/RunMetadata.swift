@@ -51,6 +51,8 @@ public struct RunMetadata: Codable, Equatable, Sendable {
     public var complete: Bool
     /// What `--isolate` applied for this run; null when it was not shielded.
     @Nullable public var isolation: Isolation?
+    /// The launcher and rank when the run is one rank of many; null otherwise.
+    @Nullable public var launch: Launch?
 
     /// kbench's version, stamped into every run.
     public static let kbenchVersion = "0.1.0"
@@ -164,7 +166,8 @@ public struct RunMetadata: Codable, Equatable, Sendable {
                 cpufreqGovernor: [String: String?] = [:], cstates: [String: [IdleState]?] = [:],
                 irqsOnMeasuredCPUs: [IRQRoute] = [], scheduling: Scheduling, memoryLocked: Bool,
                 cpuTimeDuringRunMs: [String: [String: Double]]? = nil, parameters: [String: JSONValue] = [:],
-                warnings: [String] = [], complete: Bool = false, isolation: Isolation? = nil) {
+                warnings: [String] = [], complete: Bool = false, isolation: Isolation? = nil,
+                launch: Launch? = nil) {
         self.tool = tool
         self.version = version
         self.gitCommit = gitCommit
@@ -195,6 +198,7 @@ public struct RunMetadata: Codable, Equatable, Sendable {
         self.warnings = warnings
         self.complete = complete
         self.isolation = isolation
+        self.launch = launch
     }
 
     enum CodingKeys: String, CodingKey {
@@ -204,7 +208,7 @@ public struct RunMetadata: Codable, Equatable, Sendable {
              cpusIsolated = "cpus_isolated", nohzFull = "nohz_full", rcuNocbs = "rcu_nocbs",
              configHZ = "config_hz", configSource = "config_source", cpufreqGovernor = "cpufreq_governor",
              cstates, irqsOnMeasuredCPUs = "irqs_on_measured_cpus", scheduling, memoryLocked = "memory_locked",
-             cpuTimeDuringRunMs = "cpu_time_during_run_ms", parameters, warnings, complete, isolation
+             cpuTimeDuringRunMs = "cpu_time_during_run_ms", parameters, warnings, complete, isolation, launch
     }
 
     /// Every key meta.json carries (tests check none is missing).
@@ -213,7 +217,7 @@ public struct RunMetadata: Codable, Equatable, Sendable {
         "kernel_release", "cpu_model", "cpus", "smt_siblings", "tsc", "clocksource", "isolcpus",
         "cpus_isolated", "nohz_full", "rcu_nocbs", "config_hz", "config_source", "cpufreq_governor",
         "cstates", "irqs_on_measured_cpus", "scheduling", "memory_locked", "cpu_time_during_run_ms",
-        "parameters", "warnings", "complete", "isolation",
+        "parameters", "warnings", "complete", "isolation", "launch",
     ]
 
     /// meta.json's bytes.
