@@ -38,7 +38,7 @@ public final class VcoreContext: @unchecked Sendable {
     public let id: Int
     public let scheduler: TwoLevelScheduler
     let state: UnsafeMutablePointer<VcoreState>
-    private let events: CacheLineBox<VcoreEvents>
+    private let events: CacheLineBox<kb_vcore_events>
     /// The TLS template, or why there is none.
     private var template: Result<UnsafeMutablePointer<kb_tls_template>, UthreadConfigurationError>?
     /// The thread that made it (and must run it).
@@ -48,7 +48,7 @@ public final class VcoreContext: @unchecked Sendable {
         self.id = id
         self.scheduler = scheduler
         threadID = kb_gettid()
-        events = CacheLineBox(VcoreEvents())
+        events = CacheLineBox(kb_vcore_events(notif_pending: 0, notif_disabled: 1, stop: 0, posted: 0))
         state = CacheLine.allocate(lines: CacheLine.roundUp(MemoryLayout<VcoreState>.stride) / CacheLine.size)
             .bindMemory(to: VcoreState.self, capacity: 1)
         state.initialize(to: VcoreState(id: id, scheduler: scheduler.state, events: events.pointer,
@@ -102,19 +102,22 @@ public final class VcoreContext: @unchecked Sendable {
     /// before it next pops a uthread.
     public func postEvent() {
         let events = state.pointee.events
-        events.pointee.posted.wrappingAdd(1, ordering: .releasing)
-        events.pointee.notifPending.store(1, ordering: .releasing)
+        kb_vcore_posted_add_release(events, 1)
+        kb_vcore_notif_pending_store_release(events, 1)
     }
 
     /// Events handled so far (read it on the vcore, or after `run` returned).
     public var eventsHandled: UInt64 { state.pointee.eventsHandled }
     /// Uthreads popped so far (by the 2LS, by switch-to, and on recovery).
     public var pops: UInt64 { state.pointee.pops }
+    /// Switch-tos whose target waited in vcore context for an event that
+    /// came during the switch (read it on the vcore, or after `run` returned).
+    var lateHandOffs: UInt64 { state.pointee.lateHandOffs }
     /// Whether notifications are disabled now (observers: tests).
-    public var notificationsDisabled: Bool { state.pointee.events.pointee.notifDisabled.load(ordering: .relaxed) }
+    public var notificationsDisabled: Bool { kb_vcore_notif_disabled_load_relaxed(state.pointee.events) != 0 }
 
     /// Asks `run` to return after the uthread now running switches out.
-    public func requestStop() { state.pointee.events.pointee.stop.store(true, ordering: .relaxed) }
+    public func requestStop() { kb_vcore_stop_store_relaxed(state.pointee.events, 1) }
 
     /// The vcore's loop; call it on the thread that made this vcore.
     public func run() -> Outcome {
@@ -126,7 +129,7 @@ public final class VcoreContext: @unchecked Sendable {
         var next: UnsafeMutablePointer<UthreadRecord>?
         while true {
             // vcore_entry: events first.
-            if events.pointee.notifPending.load(ordering: .relaxed) != 0 { handleEvents() }
+            if kb_vcore_notif_pending_load_relaxed(events) != 0 { handleEvents() }
             if next == nil { next = scheduler.pick() }
             guard let uthread = next else {
                 if let outcome = idle() { return outcome }
@@ -134,9 +137,9 @@ public final class VcoreContext: @unchecked Sendable {
             }
             // Leaving vcore context: enable notifications, then the
             // wakeup-waiting check; an event that came stays our business.
-            events.pointee.notifDisabled.store(false, ordering: .relaxed)
-            if events.pointee.notifPending.load(ordering: .acquiring) != 0 {
-                events.pointee.notifDisabled.store(true, ordering: .relaxed)
+            kb_vcore_notif_disabled_store_relaxed(events, 0)
+            if kb_vcore_notif_pending_load_acquire(events) != 0 {
+                kb_vcore_notif_disabled_store_relaxed(events, 1)
                 continue
             }
             if checks {
@@ -166,6 +169,7 @@ public final class VcoreContext: @unchecked Sendable {
             case .handOff:
                 scheduler.threadBlocked(from)
                 next = vcore.pointee.handOffTarget
+                if next == from { vcore.pointee.lateHandOffs &+= 1 }
             case .exit:
                 scheduler.threadExited(from)
             case .none:
@@ -173,7 +177,7 @@ public final class VcoreContext: @unchecked Sendable {
             }
             vcore.pointee.action = .none
             vcore.pointee.current = nil
-            if next == nil && events.pointee.stop.load(ordering: .relaxed) { return .stopped }
+            if next == nil && kb_vcore_stop_load_relaxed(events) != 0 { return .stopped }
         }
     }
 
@@ -181,8 +185,8 @@ public final class VcoreContext: @unchecked Sendable {
     /// after the drain sets it again and is caught by the next check.
     private func handleEvents() {
         let events = state.pointee.events
-        _ = events.pointee.notifPending.exchange(0, ordering: .acquiring)
-        let count = events.pointee.posted.exchange(0, ordering: .acquiring)
+        _ = kb_vcore_notif_pending_exchange_acquire(events, 0)
+        let count = kb_vcore_posted_exchange_acquire(events, 0)
         state.pointee.eventsHandled &+= count
     }
 
@@ -192,7 +196,7 @@ public final class VcoreContext: @unchecked Sendable {
         let live = scheduler.liveCount()
         if live == 0 { return .finished }
         if scheduler.pointee.vcoreCount == 1 { return .allBlocked(live: live) }
-        if state.pointee.events.pointee.stop.load(ordering: .relaxed) { return .stopped }
+        if kb_vcore_stop_load_relaxed(state.pointee.events) != 0 { return .stopped }
         kb_pause()
         return nil
     }
