@@ -13,7 +13,7 @@ import CUthread
 /// variable, since "the current uthread" is not a TLS lookup here (a TLS
 /// uthread runs with its own TLS block loaded).
 public struct Uthread: Hashable, @unchecked Sendable {
-    let record: UnsafeMutablePointer<UthreadRecord>
+    @usableFromInline let record: UnsafeMutablePointer<UthreadRecord>
 
     init(record: UnsafeMutablePointer<UthreadRecord>) { self.record = record }
 
@@ -51,14 +51,23 @@ public struct Uthread: Hashable, @unchecked Sendable {
     /// current uthread, pops) is in the same routine, so no Swift runs
     /// between the checks and the switch, and none on a half-switched stack
     /// or FS base.
+    ///
+    /// Inlinable, so a caller's loop calls the assembly directly: the 2LS
+    /// variants that check invariants check them out of line first.
+    @inlinable
     public func switchTo(_ target: Uthread) {
+        if record.pointee.core.checks != 0 { checkSwitchTo(target) }
+        kb_uthread_switch_to(UnsafeMutableRawPointer(record).assumingMemoryBound(to: kb_uthread_core.self),
+                             UnsafeMutableRawPointer(target.record).assumingMemoryBound(to: kb_uthread_core.self))
+    }
+
+    /// The invariants of a switch-to (checking 2LS variants only).
+    @usableFromInline @inline(never)
+    func checkSwitchTo(_ target: Uthread) {
         let next = target.record
-        if record.pointee.scheduler.pointee.variant.checksInvariants {
-            precondition(record.pointee.state == .running, "switch-to from a uthread that is not running")
-            precondition(next.pointee.state == .blocked && next != record,
-                         "switch-to a uthread that is not blocked (runnable, running or exited)")
-        }
-        kb_uthread_switch_to(corePointer(record), corePointer(next))
+        precondition(record.pointee.state == .running, "switch-to from a uthread that is not running")
+        precondition(next.pointee.state == .blocked && next != record,
+                     "switch-to a uthread that is not blocked (runnable, running or exited)")
     }
 
     /// Blocks until `TwoLevelScheduler.wake` (or a switch-to) resumes it;

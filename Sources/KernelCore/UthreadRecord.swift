@@ -18,8 +18,10 @@ enum UthreadState: UInt8 {
 /// `core`, first, is what the switch-to assembly reads and writes (saved
 /// context, vcore, state, TLS flag): a C struct, so its layout is one the
 /// assembly can name; the properties below are views of it.
+@usableFromInline
 struct UthreadRecord {
-    var core = kb_uthread_core(ctx: kb_uctx(), vcore: nil, state: UthreadState.blocked.rawValue, has_tls: 0)
+    @usableFromInline
+    var core = kb_uthread_core(ctx: kb_uctx(), vcore: nil, state: UthreadState.blocked.rawValue, has_tls: 0, checks: 0)
     var id: Int
     var scheduler: UnsafeMutablePointer<SchedulerState>
     var runNext: UnsafeMutablePointer<UthreadRecord>?
@@ -34,20 +36,21 @@ struct UthreadRecord {
     init(id: Int, scheduler: UnsafeMutablePointer<SchedulerState>) {
         self.id = id
         self.scheduler = scheduler
+        core.checks = scheduler.pointee.variant.checksInvariants ? 1 : 0
     }
 
     /// Its saved context (its thread pointer in `fs_base`, 0 without TLS).
     var context: kb_uctx {
-        get { core.ctx }
-        set { core.ctx = newValue }
+        @inline(__always) get { core.ctx }
+        @inline(__always) set { core.ctx = newValue }
     }
     var state: UthreadState {
-        get { UthreadState(rawValue: core.state).unsafelyUnwrapped }
-        set { core.state = newValue.rawValue }
+        @inline(__always) get { UthreadState(rawValue: core.state).unsafelyUnwrapped }
+        @inline(__always) set { core.state = newValue.rawValue }
     }
     var hasTLS: Bool {
-        get { core.has_tls != 0 }
-        set { core.has_tls = newValue ? 1 : 0 }
+        @inline(__always) get { core.has_tls != 0 }
+        @inline(__always) set { core.has_tls = newValue ? 1 : 0 }
     }
     /// The vcore running it, or that ran it last.
     var vcore: UnsafeMutablePointer<VcoreState>? {
@@ -86,6 +89,9 @@ enum BlockKind: UInt8 {
     /// `UthreadCondition.wait`: queue it on the condition and release the
     /// mutex (argument: a `ConditionWait`).
     case condition
+    /// `Uthread.blockingCall`: hand the call (argument: a `BlockingCall`)
+    /// to a kernel thread; its completion makes the uthread runnable.
+    case blockingCall
 }
 
 /// One vcore: its own context (its kernel thread's stack and TLS, saved

@@ -43,6 +43,11 @@ public final class VcoreContext: @unchecked Sendable {
     private var template: Result<UnsafeMutablePointer<kb_tls_template>, UthreadConfigurationError>?
     /// The thread that made it (and must run it).
     public let threadID: Int32
+    /// The kernel threads its uthreads' blocking calls run on, where they
+    /// report, and how many are in flight (only vcore context counts).
+    let workers = BlockingCallWorkers()
+    let completions: BlockingCallCompletions
+    var blockingCallsInFlight = 0
 
     init(id: Int, scheduler: TwoLevelScheduler, tls: Bool) throws {
         self.id = id
@@ -53,10 +58,12 @@ public final class VcoreContext: @unchecked Sendable {
             .bindMemory(to: VcoreState.self, capacity: 1)
         state.initialize(to: VcoreState(id: id, scheduler: scheduler.state, events: events.pointer,
                                         threadPointer: kb_thread_pointer(), fsMechanism: scheduler.fsMechanism))
+        completions = BlockingCallCompletions(events: events.pointer)
         if tls { template = Self.buildTemplate() }
     }
 
     deinit {
+        workers.stop()
         if case .success(let t)? = template {
             kb_tls_template_free(t)
             t.deallocate()
@@ -165,6 +172,7 @@ public final class VcoreContext: @unchecked Sendable {
                 case .park: break
                 case .mutex: finishMutexBlock(vcore.pointee.blockArgument, from)
                 case .condition: finishConditionWait(vcore.pointee.blockArgument, from)
+                case .blockingCall: finishBlockingCall(vcore.pointee.blockArgument, from, self)
                 }
             case .handOff:
                 scheduler.threadBlocked(from)
@@ -188,6 +196,13 @@ public final class VcoreContext: @unchecked Sendable {
         _ = kb_vcore_notif_pending_exchange_acquire(events, 0)
         let count = kb_vcore_posted_exchange_acquire(events, 0)
         state.pointee.eventsHandled &+= count
+        if blockingCallsInFlight > 0 {
+            let scheduler = state.pointee.scheduler
+            completions.takeAll { record in
+                blockingCallsInFlight -= 1
+                scheduler.threadRunnable(record)
+            }
+        }
     }
 
     /// Nothing to run: finished, all blocked (one vcore), stopped, or wait.
@@ -195,6 +210,14 @@ public final class VcoreContext: @unchecked Sendable {
         let scheduler = state.pointee.scheduler
         let live = scheduler.liveCount()
         if live == 0 { return .finished }
+        if blockingCallsInFlight > 0 {
+            // A call will finish: sleep until its completion event (or a
+            // stop request) rather than report everyone blocked.
+            let events = state.pointee.events
+            if kb_vcore_stop_load_relaxed(events) != 0 { return .stopped }
+            _ = kb_futex_wait(&events.pointee.notif_pending, 0, 100_000_000)
+            return nil
+        }
         if scheduler.pointee.vcoreCount == 1 { return .allBlocked(live: live) }
         if kb_vcore_stop_load_relaxed(state.pointee.events) != 0 { return .stopped }
         kb_pause()

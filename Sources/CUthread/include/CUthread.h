@@ -81,6 +81,7 @@ typedef struct kb_uthread_core {
     kb_vcore_core *vcore;        // offset 16: running it, or that ran it last
     uint8_t state;               // offset 24: a KB_UTHREAD_*
     uint8_t has_tls;             // offset 25
+    uint8_t checks;              // offset 26: its 2LS checks invariants (Swift reads it; the assembly does not)
 } kb_uthread_core;
 
 /// Uthread states (Swift's UthreadState raw values).
@@ -136,6 +137,14 @@ static inline void kb_vcore_stop_store_relaxed(kb_vcore_events *e, uint8_t value
 }
 static inline uint8_t kb_vcore_stop_load_relaxed(kb_vcore_events *e) {
     return __atomic_load_n(&e->stop, __ATOMIC_RELAXED);
+}
+
+/// A futex word's atomic accesses (the blocking-call workers' mailboxes).
+static inline uint32_t kb_word_load_acquire(uint32_t *word) {
+    return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+static inline void kb_word_store_release(uint32_t *word, uint32_t value) {
+    __atomic_store_n(word, value, __ATOMIC_RELEASE);
 }
 
 // MARK: - FS base
