@@ -108,22 +108,18 @@ kb_uctx_switch_arch_prctl:
 #define ACTION_HAND_OFF 3
 #define FS_WRFSBASE     0
 
-// Loads \base into the FS base by the vcore's mechanism (vcore in %rbx).
-// The system call clobbers rax, rcx, r11, rdi, rsi: nothing live after it
-// but %rsp and %rbx, since the next step pops a whole frame.
-.macro LOAD_FS base
-        cmpb    $FS_WRFSBASE, V_FS_MECHANISM(%rbx)
-        jne     91f
-        wrfsbase \base
-        jmp     92f
-91:     movq    \base, %rsi
+// Loads \base into the FS base by arch_prctl(ARCH_SET_FS). The system call
+// clobbers rax, rcx, r11, rdi, rsi: nothing live after it but %rsp and
+// %rbx, since the next step pops a whole frame.
+.macro ARCH_PRCTL_SET_FS base
+        movq    \base, %rsi
         movl    $158, %eax              // __NR_arch_prctl
         movl    $0x1002, %edi           // ARCH_SET_FS
         syscall
         testq   %rax, %rax
-        jz      92f
+        jz      93f
         ud2                             // refused: never run with the wrong TLS
-92:
+93:
 .endm
 
 // void kb_uthread_switch_to(kb_uthread_core *self, kb_uthread_core *next)
@@ -158,7 +154,12 @@ kb_uthread_switch_to:
         movq    U_FS_BASE(%rsi), %rdx   // next's thread pointer, 0 without TLS:
         testq   %rdx, %rdx              // then the vcore's
         cmovzq  V_FS_BASE(%rbx), %rdx
-        LOAD_FS %rdx
+        cmpb    $FS_WRFSBASE, V_FS_MECHANISM(%rbx)
+        jne     .Lsw_load_fs_syscall
+        wrfsbase %rdx
+        LOAD_FRAME
+.Lsw_load_fs_syscall:
+        ARCH_PRCTL_SET_FS %rdx
         LOAD_FRAME
 
 // An event was pending before the switch: on self's stack, self saved and
@@ -177,10 +178,14 @@ kb_uthread_switch_to:
         movq    %rsi, V_HAND_OFF(%rbx)
 .Lsw_to_vcore:
         cmpb    $0, U_HAS_TLS(%rdi)     // self's TLS loaded: the vcore's back
-        je      1f
+        je      2f
         movq    V_FS_BASE(%rbx), %rdx
-        LOAD_FS %rdx
-1:      movq    (%rbx), %rsp
+        cmpb    $FS_WRFSBASE, V_FS_MECHANISM(%rbx)
+        jne     1f
+        wrfsbase %rdx
+        jmp     2f
+1:      ARCH_PRCTL_SET_FS %rdx
+2:      movq    (%rbx), %rsp
         LOAD_FRAME
         .cfi_endproc
         .size   kb_uthread_switch_to, .-kb_uthread_switch_to

@@ -63,15 +63,8 @@ extension KernelCoreSuite {
             var posted: UInt64 = 0
             let rounds = 300
             for round in 0..<rounds {
-                var regs = [UInt64](repeating: 0, count: 9)
-                for i in 0..<6 { regs[i] = random.next() }
-                (regs[6], regs[7]) = UthreadSwitchTests.randomControlWords(&random)
-                let (junkFCW, junkMXCSR) = UthreadSwitchTests.randomControlWords(&random)
-                withUnsafeMutableBytes(of: &h.pointee.junk) { junk in
-                    let words = junk.bindMemory(to: UInt64.self)
-                    for i in 0..<6 { words[i] = ~regs[i] ^ UInt64(round) }
-                    words[6] = junkFCW
-                    words[7] = junkMXCSR
+                var regs = withUnsafeMutableBytes(of: &h.pointee.junk) {
+                    UthreadSwitchTests.randomProbeRound(&random, round: round, junk: $0)
                 }
                 let probePosts = round % 3 == 1
                 if probePosts {
@@ -84,10 +77,7 @@ extension KernelCoreSuite {
                 regs.withUnsafeMutableBufferPointer {
                     kb_uthread_probe_switch_to(&h.pointee.probe, &h.pointee.peer, $0.baseAddress)
                 }
-                #expect(Array(regs[0..<6]) == Array(sent[0..<6]), "round \(round): callee-saved registers changed")
-                #expect(regs[6] & 0x0F3F == sent[6] & 0x0F3F, "round \(round): x87 control word \(regs[6]) != \(sent[6])")
-                #expect(regs[7] & 0xFFC0 == sent[7] & 0xFFC0, "round \(round): MXCSR \(regs[7]) != \(sent[7])")
-                #expect(regs[8] == 1, "round \(round): stack pointer moved")
+                UthreadSwitchTests.expectProbeCameBack(regs, sent: sent, round: round)
                 #expect(kb_thread_pointer() == threadPointer, "round \(round): FS base not the vcore's")
                 #expect(kb_vcore_notif_pending_load_acquire(&h.pointee.events) == 0,
                         "round \(round): the probe resumed before the event was handled")
