@@ -18,12 +18,21 @@ public struct BlockingCallResult: Equatable, Sendable {
 /// One blocking call in flight, on the stack of the uthread that made it
 /// (which stays blocked, its frame intact, until the call completed).
 struct BlockingCall {
+    /// The worker reserved for it (by the uthread, before it blocked).
+    let slot: UnsafeMutablePointer<BlockingCallSlot>
     let body: () -> Int
     let uthread: UnsafeMutablePointer<UthreadRecord>
-    /// Where the worker reports: set by vcore context when it submits.
-    var completions: BlockingCallCompletions?
+    let completions: BlockingCallCompletions
     var value = 0
     var error: Int32 = 0
+}
+
+/// A worker's mailbox, in raw memory so vcore context hands it a call with
+/// two stores and a futex wake (no reference counting, no allocation).
+struct BlockingCallSlot {
+    /// 0 idle, 1 a call is in `call`, 2 stop. Futex word.
+    var mailbox: UInt32 = 0
+    var call: UnsafeMutableRawPointer?
 }
 
 /// The calls a vcore's workers finished and its vcore context has not yet
@@ -79,15 +88,13 @@ final class BlockingCallWorkers: @unchecked Sendable {
     static let limit = 64
 
     private final class Worker: @unchecked Sendable {
-        /// 0 idle, 1 a call is in `call`, 2 stop. Futex word.
-        let mailbox: UnsafeMutablePointer<UInt32>
-        var call: UnsafeMutablePointer<BlockingCall>?
+        let slot: UnsafeMutablePointer<BlockingCallSlot>
         var thread: PinnedThread?
         init() {
-            mailbox = .allocate(capacity: 1)
-            mailbox.initialize(to: 0)
+            slot = .allocate(capacity: 1)
+            slot.initialize(to: BlockingCallSlot())
         }
-        deinit { mailbox.deallocate() }
+        deinit { slot.deallocate() }
     }
 
     private struct Pool {
@@ -96,11 +103,18 @@ final class BlockingCallWorkers: @unchecked Sendable {
         var stopping = false
     }
     private let pool = Mutex(Pool())
+    /// Where the workers report to the vcore.
+    let completions: BlockingCallCompletions
 
-    /// Hands `call` to an idle worker, or a new one. False when `limit`
-    /// threads are busy or a thread cannot be made (the caller fails the
-    /// call with EAGAIN).
-    func submit(_ call: UnsafeMutablePointer<BlockingCall>) -> Bool {
+    init(events: UnsafeMutablePointer<kb_vcore_events>) {
+        completions = BlockingCallCompletions(events: events)
+    }
+
+    /// Reserves an idle worker, or starts a new one, for a call the caller
+    /// is about to make (on the uthread, before it blocks, so vcore context
+    /// only hands the call over). Nil when `limit` threads are busy or a
+    /// thread cannot be made.
+    func reserve() -> UnsafeMutablePointer<BlockingCallSlot>? {
         let (worker, fresh) = pool.withLock { pool -> (Worker?, Bool) in
             if pool.stopping { return (nil, false) }
             if let worker = pool.idle.popLast() { return (worker, false) }
@@ -109,41 +123,38 @@ final class BlockingCallWorkers: @unchecked Sendable {
             pool.all.append(worker)
             return (worker, true)
         }
-        guard let worker else { return false }
-        worker.call = call
-        kb_word_store_release(worker.mailbox, 1)
+        guard let worker else { return nil }
         if fresh {
             do {
                 worker.thread = try PinnedThread.start(cpu: nil) { [pool = self] in pool.serve(worker) }
             } catch {
                 pool.withLock { pool in pool.all.removeAll { $0 === worker } }
-                return false
+                return nil
             }
-        } else {
-            _ = kb_futex_wake(worker.mailbox, 1)
         }
-        return true
+        return worker.slot
     }
 
     /// A worker's loop: wait for a call, make it, complete it, idle again.
     private func serve(_ worker: Worker) {
+        let slot = worker.slot
         while true {
-            var word = kb_word_load_acquire(worker.mailbox)
+            var word = kb_word_load_acquire(&slot.pointee.mailbox)
             while word == 0 {
-                _ = kb_futex_wait(worker.mailbox, 0, 1_000_000_000)
-                word = kb_word_load_acquire(worker.mailbox)
+                _ = kb_futex_wait(&slot.pointee.mailbox, 0, 1_000_000_000)
+                word = kb_word_load_acquire(&slot.pointee.mailbox)
             }
             if word == 2 { return }
-            let call = worker.call.unsafelyUnwrapped
-            worker.call = nil
-            errno = 0
+            let call = slot.pointee.call.unsafelyUnwrapped.assumingMemoryBound(to: BlockingCall.self)
+            slot.pointee.call = nil
+            Glibc.errno = 0
             let value = call.pointee.body()
-            let error = errno
+            let error = Glibc.errno
             call.pointee.value = value
             call.pointee.error = error
             let record = call.pointee.uthread
-            let completions = call.pointee.completions.unsafelyUnwrapped
-            kb_word_store_release(worker.mailbox, 0)
+            let completions = call.pointee.completions
+            kb_word_store_release(&slot.pointee.mailbox, 0)
             pool.withLock { $0.idle.append(worker) }
             // The uthread may run (and its frame, holding `call`, go) from here on.
             completions.push(record)
@@ -161,8 +172,8 @@ final class BlockingCallWorkers: @unchecked Sendable {
             return idle
         }
         for worker in idle {
-            kb_word_store_release(worker.mailbox, 2)
-            _ = kb_futex_wake(worker.mailbox, 1)
+            kb_word_store_release(&worker.slot.pointee.mailbox, 2)
+            _ = kb_futex_wake(&worker.slot.pointee.mailbox, 1)
             worker.thread?.join()
         }
     }
@@ -180,11 +191,15 @@ extension Uthread {
     /// own) and its errno, which is read right after the call and returned
     /// with the value; it must not touch the uthread's scheduler. When 64
     /// calls are in flight on this vcore already, fails at once with
-    /// EAGAIN. A one-vcore scheduler whose uthreads are all blocked waits
+    /// EAGAIN (without blocking). A one-vcore scheduler whose uthreads are all blocked waits
     /// for calls in flight instead of reporting `allBlocked`.
     public func blockingCall(_ call: () -> Int) -> BlockingCallResult {
-        withoutActuallyEscaping(call) { body in
-            var request = BlockingCall(body: body, uthread: record)
+        let vcore = record.pointee.vcore.unsafelyUnwrapped
+        let workers = Unmanaged<BlockingCallWorkers>.fromOpaque(vcore.pointee.blockingCallWorkers.unsafelyUnwrapped)
+            .takeUnretainedValue()
+        guard let slot = workers.reserve() else { return BlockingCallResult(value: -1, errno: EAGAIN) }
+        return withoutActuallyEscaping(call) { body in
+            var request = BlockingCall(slot: slot, body: body, uthread: record, completions: workers.completions)
             withUnsafeMutablePointer(to: &request) { pointer in
                 block(.blockingCall, argument: UnsafeMutableRawPointer(pointer))
             }
@@ -200,18 +215,13 @@ extension Uthread {
 }
 
 /// Vcore context, after a uthread blocked in `blockingCall` (its context
-/// saved, its state blocked): hands the call to a worker; if none can take
-/// it, the call fails with EAGAIN and the uthread is runnable at once.
+/// saved, its state blocked): hands the call to the worker it reserved.
 @inline(never)
-func finishBlockingCall(_ argument: UnsafeMutableRawPointer?, _ record: UnsafeMutablePointer<UthreadRecord>,
-                        _ context: VcoreContext) {
-    let call = argument.unsafelyUnwrapped.assumingMemoryBound(to: BlockingCall.self)
-    call.pointee.completions = context.completions
-    if context.workers.submit(call) {
-        context.blockingCallsInFlight += 1
-    } else {
-        call.pointee.value = -1
-        call.pointee.error = EAGAIN
-        record.pointee.scheduler.threadRunnable(record)
-    }
+func finishBlockingCall(_ argument: UnsafeMutableRawPointer?, _ context: VcoreContext) {
+    let call = argument.unsafelyUnwrapped
+    let slot = call.assumingMemoryBound(to: BlockingCall.self).pointee.slot
+    slot.pointee.call = call
+    kb_word_store_release(&slot.pointee.mailbox, 1)
+    _ = kb_futex_wake(&slot.pointee.mailbox, 1)
+    context.blockingCallsInFlight += 1
 }

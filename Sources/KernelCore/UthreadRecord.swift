@@ -107,6 +107,8 @@ struct VcoreState {
     /// Hand-offs whose target was the uthread that dropped in: an event came
     /// while switch-to was switching, and its target waited for it.
     var lateHandOffs: UInt64 = 0
+    /// The vcore's `BlockingCallWorkers` (unretained; the `VcoreContext` owns it).
+    var blockingCallWorkers: UnsafeMutableRawPointer?
     let id: Int
     let scheduler: UnsafeMutablePointer<SchedulerState>
 

@@ -45,8 +45,7 @@ public final class VcoreContext: @unchecked Sendable {
     public let threadID: Int32
     /// The kernel threads its uthreads' blocking calls run on, where they
     /// report, and how many are in flight (only vcore context counts).
-    let workers = BlockingCallWorkers()
-    let completions: BlockingCallCompletions
+    let workers: BlockingCallWorkers
     var blockingCallsInFlight = 0
 
     init(id: Int, scheduler: TwoLevelScheduler, tls: Bool) throws {
@@ -58,7 +57,8 @@ public final class VcoreContext: @unchecked Sendable {
             .bindMemory(to: VcoreState.self, capacity: 1)
         state.initialize(to: VcoreState(id: id, scheduler: scheduler.state, events: events.pointer,
                                         threadPointer: kb_thread_pointer(), fsMechanism: scheduler.fsMechanism))
-        completions = BlockingCallCompletions(events: events.pointer)
+        workers = BlockingCallWorkers(events: events.pointer)
+        state.pointee.blockingCallWorkers = Unmanaged.passUnretained(workers).toOpaque()
         if tls { template = Self.buildTemplate() }
     }
 
@@ -172,7 +172,7 @@ public final class VcoreContext: @unchecked Sendable {
                 case .park: break
                 case .mutex: finishMutexBlock(vcore.pointee.blockArgument, from)
                 case .condition: finishConditionWait(vcore.pointee.blockArgument, from)
-                case .blockingCall: finishBlockingCall(vcore.pointee.blockArgument, from, self)
+                case .blockingCall: finishBlockingCall(vcore.pointee.blockArgument, self)
                 }
             case .handOff:
                 scheduler.threadBlocked(from)
@@ -198,7 +198,7 @@ public final class VcoreContext: @unchecked Sendable {
         state.pointee.eventsHandled &+= count
         if blockingCallsInFlight > 0 {
             let scheduler = state.pointee.scheduler
-            completions.takeAll { record in
+            workers.completions.takeAll { record in
                 blockingCallsInFlight -= 1
                 scheduler.threadRunnable(record)
             }
