@@ -46,6 +46,9 @@ public final class VcoreContext: @unchecked Sendable {
     /// The kernel threads its uthreads' blocking calls run on, where they
     /// report, and how many are in flight (only vcore context counts).
     let workers: BlockingCallWorkers
+    /// `workers.completions`, unretained: read on the vcore loop's path
+    /// without reference counting (`workers` keeps it).
+    private let completions: Unmanaged<BlockingCallCompletions>
     var blockingCallsInFlight = 0
 
     init(id: Int, scheduler: TwoLevelScheduler, tls: Bool) throws {
@@ -58,6 +61,7 @@ public final class VcoreContext: @unchecked Sendable {
         state.initialize(to: VcoreState(id: id, scheduler: scheduler.state, events: events.pointer,
                                         threadPointer: kb_thread_pointer(), fsMechanism: scheduler.fsMechanism))
         workers = BlockingCallWorkers(events: events.pointer)
+        completions = Unmanaged.passUnretained(workers.completions)
         state.pointee.blockingCallWorkers = Unmanaged.passUnretained(workers).toOpaque()
         if tls { template = Self.buildTemplate() }
     }
@@ -198,10 +202,10 @@ public final class VcoreContext: @unchecked Sendable {
         state.pointee.eventsHandled &+= count
         if blockingCallsInFlight > 0 {
             let scheduler = state.pointee.scheduler
-            workers.completions.takeAll { record in
+            completions._withUnsafeGuaranteedRef { $0.takeAll { record in
                 blockingCallsInFlight -= 1
                 scheduler.threadRunnable(record)
-            }
+            } }
         }
     }
 
