@@ -20,6 +20,20 @@
 
 extern void kb_uctx_trampoline(void);
 
+// The offsets uthread_switch.S uses for kb_uthread_switch_to.
+_Static_assert(offsetof(kb_uctx, sp) == 0 && offsetof(kb_uctx, fs_base) == 8, "kb_uctx layout");
+_Static_assert(offsetof(kb_uthread_core, ctx) == 0 && offsetof(kb_uthread_core, vcore) == 16
+               && offsetof(kb_uthread_core, state) == 24 && offsetof(kb_uthread_core, has_tls) == 25,
+               "kb_uthread_core layout");
+_Static_assert(offsetof(kb_vcore_core, ctx) == 0 && offsetof(kb_vcore_core, current) == 16
+               && offsetof(kb_vcore_core, hand_off_target) == 24 && offsetof(kb_vcore_core, pops) == 32
+               && offsetof(kb_vcore_core, events) == 40 && offsetof(kb_vcore_core, action) == 48
+               && offsetof(kb_vcore_core, fs_mechanism) == 49, "kb_vcore_core layout");
+_Static_assert(offsetof(kb_vcore_events, notif_pending) == 0 && offsetof(kb_vcore_events, notif_disabled) == 4,
+               "kb_vcore_events layout");
+_Static_assert(KB_UTHREAD_RUNNING == 1 && KB_UTHREAD_BLOCKED == 2 && KB_VCORE_ACTION_HAND_OFF == 3
+               && KB_FS_WRFSBASE == 0, "constants of uthread_switch.S");
+
 void kb_uctx_make(kb_uctx *ctx, void *stack_top, void (*entry)(void *), void *arg) {
     // Frame (see uthread_switch.S), placed so that the trampoline starts with
     // %rsp 16-byte aligned, under a zero word standing for "no caller".

@@ -87,6 +87,109 @@ kb_uctx_switch_arch_prctl:
         .cfi_endproc
         .size   kb_uctx_switch_arch_prctl, .-kb_uctx_switch_arch_prctl
 
+// Switch-to, whole (kb_uthread_switch_to in CUthread.h says what and
+// why). Offsets are those of kb_uthread_core, kb_vcore_core and
+// kb_vcore_events; uthread_support.c asserts them at compile time.
+#define U_FS_BASE       8
+#define U_VCORE         16
+#define U_STATE         24
+#define U_HAS_TLS       25
+#define V_FS_BASE       8
+#define V_CURRENT       16
+#define V_HAND_OFF      24
+#define V_POPS          32
+#define V_EVENTS        40
+#define V_ACTION        48
+#define V_FS_MECHANISM  49
+#define E_PENDING       0
+#define E_DISABLED      4
+#define UTHREAD_RUNNING 1
+#define UTHREAD_BLOCKED 2
+#define ACTION_HAND_OFF 3
+#define FS_WRFSBASE     0
+
+// Loads \base into the FS base by arch_prctl(ARCH_SET_FS). The system call
+// clobbers rax, rcx, r11, rdi, rsi: nothing live after it but %rsp and
+// %rbx, since the next step pops a whole frame.
+.macro ARCH_PRCTL_SET_FS base
+        movq    \base, %rsi
+        movl    $158, %eax              // __NR_arch_prctl
+        movl    $0x1002, %edi           // ARCH_SET_FS
+        syscall
+        testq   %rax, %rax
+        jz      93f
+        ud2                             // refused: never run with the wrong TLS
+93:
+.endm
+
+// void kb_uthread_switch_to(kb_uthread_core *self, kb_uthread_core *next)
+// self in %rdi, next in %rsi; after the frame is saved the callee-saved
+// registers are free: vcore in %rbx, its events in %r12.
+        .globl  kb_uthread_switch_to
+        .type   kb_uthread_switch_to, @function
+        .p2align 4
+kb_uthread_switch_to:
+        .cfi_startproc
+        SAVE_FRAME                      // self->ctx.sp: resumed by a return from here
+        movq    U_VCORE(%rdi), %rbx
+        movq    V_EVENTS(%rbx), %r12
+        movb    $1, E_DISABLED(%r12)    // notifications off: "vcore context"
+        cmpl    $0, E_PENDING(%r12)     // an event already? the slow way
+        jne     .Lsw_pending_before
+        movq    %rbx, U_VCORE(%rsi)
+        movq    %rsi, V_CURRENT(%rbx)
+        incq    V_POPS(%rbx)
+        movb    $UTHREAD_RUNNING, U_STATE(%rsi)
+        movzbl  U_HAS_TLS(%rdi), %edx
+        orb     U_HAS_TLS(%rsi), %dl
+        movq    (%rsi), %rsp            // next's stack; self is saved and left
+        movb    $UTHREAD_BLOCKED, U_STATE(%rdi)
+        movb    $0, E_DISABLED(%r12)    // notifications on for next, then the
+        cmpl    $0, E_PENDING(%r12)     // wakeup-waiting check on its behalf
+        jne     .Lsw_pending_after
+        testb   %dl, %dl
+        jnz     .Lsw_load_fs
+        LOAD_FRAME
+.Lsw_load_fs:
+        movq    U_FS_BASE(%rsi), %rdx   // next's thread pointer, 0 without TLS:
+        testq   %rdx, %rdx              // then the vcore's
+        cmovzq  V_FS_BASE(%rbx), %rdx
+        cmpb    $FS_WRFSBASE, V_FS_MECHANISM(%rbx)
+        jne     .Lsw_load_fs_syscall
+        wrfsbase %rdx
+        LOAD_FRAME
+.Lsw_load_fs_syscall:
+        ARCH_PRCTL_SET_FS %rdx
+        LOAD_FRAME
+
+// An event was pending before the switch: on self's stack, self saved and
+// still running; vcore context hands off to next after handling it.
+.Lsw_pending_before:
+        movb    $ACTION_HAND_OFF, V_ACTION(%rbx)
+        movq    %rsi, V_HAND_OFF(%rbx)
+        jmp     .Lsw_to_vcore
+// An event came during the switch: on next's stack, its frame untouched
+// (next->ctx.sp still names it), the FS base still self's; vcore context
+// takes next as the uthread that dropped in, handles the event, and pops
+// next again.
+.Lsw_pending_after:
+        movb    $1, E_DISABLED(%r12)
+        movb    $ACTION_HAND_OFF, V_ACTION(%rbx)
+        movq    %rsi, V_HAND_OFF(%rbx)
+.Lsw_to_vcore:
+        cmpb    $0, U_HAS_TLS(%rdi)     // self's TLS loaded: the vcore's back
+        je      2f
+        movq    V_FS_BASE(%rbx), %rdx
+        cmpb    $FS_WRFSBASE, V_FS_MECHANISM(%rbx)
+        jne     1f
+        wrfsbase %rdx
+        jmp     2f
+1:      ARCH_PRCTL_SET_FS %rdx
+2:      movq    (%rbx), %rsp
+        LOAD_FRAME
+        .cfi_endproc
+        .size   kb_uthread_switch_to, .-kb_uthread_switch_to
+
 // The first return into a fresh context lands here with entry in r12 and its
 // argument in r13, and the stack 16-byte aligned. entry never returns.
         .globl  kb_uctx_trampoline

@@ -13,6 +13,14 @@ public enum FSBaseMechanism: String, Sendable, CaseIterable {
     case wrfsbase
     case archPrctl = "arch_prctl"
 
+    /// Its code in CUthread (KB_FS_*), which the switch-to assembly reads.
+    var rawCode: UInt8 {
+        switch self {
+        case .wrfsbase: UInt8(KB_FS_WRFSBASE)
+        case .archPrctl: UInt8(KB_FS_ARCH_PRCTL)
+        }
+    }
+
     /// What this machine offers, asked of the CPU and the kernel.
     public static var detected: FSBaseDetection { FSBaseDetection() }
 }

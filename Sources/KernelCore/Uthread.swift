@@ -13,7 +13,7 @@ import CUthread
 /// variable, since "the current uthread" is not a TLS lookup here (a TLS
 /// uthread runs with its own TLS block loaded).
 public struct Uthread: Hashable, @unchecked Sendable {
-    let record: UnsafeMutablePointer<UthreadRecord>
+    @usableFromInline let record: UnsafeMutablePointer<UthreadRecord>
 
     init(record: UnsafeMutablePointer<UthreadRecord>) { self.record = record }
 
@@ -31,7 +31,7 @@ public struct Uthread: Hashable, @unchecked Sendable {
     /// `notif_pending`, and pops whichever uthread it picks next.
     public func yield() {
         let vcore = record.pointee.vcore.unsafelyUnwrapped
-        vcore.pointee.events.pointee.notifDisabled.store(true, ordering: .relaxed)
+        kb_vcore_notif_disabled_store_relaxed(vcore.pointee.events, 1)
         vcore.pointee.action = .requeue
         enterVcoreContext(vcore)
     }
@@ -41,38 +41,33 @@ public struct Uthread: Hashable, @unchecked Sendable {
     /// asking the 2LS; this uthread becomes blocked until something switches
     /// to it or wakes it.
     ///
-    /// Skipping vcore context could skip an event, so notifications are
-    /// disabled around the switch, as vcore context has them: with
-    /// `notif_pending` already set this goes the slow way (vcore context
-    /// handles the events, then pops `target`), and the uthread that resumes
-    /// checks the flag again on its way out (`leaveVcoreContext`), catching an
-    /// event posted during the switch.
+    /// Skipping vcore context could skip an event, so the whole step is one
+    /// assembly routine (`kb_uthread_switch_to`) that keeps vcore context's
+    /// rules: notifications disabled and `notif_pending` checked before the
+    /// switch (set: the slow way, vcore context handles the events, then
+    /// pops `target`), and enabled and checked again on `target`'s behalf
+    /// once the stack is switched (set: into vcore context, which handles
+    /// them before `target` runs). The bookkeeping (state, the vcore's
+    /// current uthread, pops) is in the same routine, so no Swift runs
+    /// between the checks and the switch, and none on a half-switched stack
+    /// or FS base.
+    ///
+    /// Inlinable, so a caller's loop calls the assembly directly: the 2LS
+    /// variants that check invariants check them out of line first.
+    @inlinable
     public func switchTo(_ target: Uthread) {
-        let vcore = record.pointee.vcore.unsafelyUnwrapped
-        let events = vcore.pointee.events
-        events.pointee.notifDisabled.store(true, ordering: .relaxed)
-        if events.pointee.notifPending.load(ordering: .acquiring) != 0 {
-            vcore.pointee.action = .handOff
-            vcore.pointee.handOffTarget = target.record
-            enterVcoreContext(vcore)
-            return
-        }
+        if record.pointee.core.checks != 0 { checkSwitchTo(target) }
+        kb_uthread_switch_to(UnsafeMutableRawPointer(record).assumingMemoryBound(to: kb_uthread_core.self),
+                             UnsafeMutableRawPointer(target.record).assumingMemoryBound(to: kb_uthread_core.self))
+    }
+
+    /// The invariants of a switch-to (checking 2LS variants only).
+    @usableFromInline @inline(never)
+    func checkSwitchTo(_ target: Uthread) {
         let next = target.record
-        if record.pointee.scheduler.pointee.variant.checksInvariants {
-            precondition(record.pointee.state == .running, "switch-to from a uthread that is not running")
-            precondition(next.pointee.state == .blocked && next != record,
-                         "switch-to a uthread that is not blocked (runnable, running or exited)")
-        }
-        record.pointee.state = .blocked
-        next.pointee.state = .running
-        next.pointee.vcore = vcore
-        vcore.pointee.current = next
-        vcore.pointee.pops &+= 1
-        let loadFS = record.pointee.hasTLS || next.pointee.hasTLS
-        if loadFS && !next.pointee.hasTLS { next.pointee.context.fs_base = vcore.pointee.context.fs_base }
-        switchContext(save: contextPointer(record), load: contextPointer(next), loadFS: loadFS,
-                      mechanism: vcore.pointee.fsMechanism)
-        leaveVcoreContext()
+        precondition(record.pointee.state == .running, "switch-to from a uthread that is not running")
+        precondition(next.pointee.state == .blocked && next != record,
+                     "switch-to a uthread that is not blocked (runnable, running or exited)")
     }
 
     /// Blocks until `TwoLevelScheduler.wake` (or a switch-to) resumes it;
@@ -90,7 +85,7 @@ public struct Uthread: Hashable, @unchecked Sendable {
     /// another vcore can never resume a half-saved uthread), then schedules.
     func block(_ kind: BlockKind, argument: UnsafeMutableRawPointer?) {
         let vcore = record.pointee.vcore.unsafelyUnwrapped
-        vcore.pointee.events.pointee.notifDisabled.store(true, ordering: .relaxed)
+        kb_vcore_notif_disabled_store_relaxed(vcore.pointee.events, 1)
         vcore.pointee.action = .block
         vcore.pointee.blockKind = kind
         vcore.pointee.blockArgument = argument
@@ -100,7 +95,7 @@ public struct Uthread: Hashable, @unchecked Sendable {
     /// The end of the body: vcore context retires it; it never runs again.
     func exit() -> Never {
         let vcore = record.pointee.vcore.unsafelyUnwrapped
-        vcore.pointee.events.pointee.notifDisabled.store(true, ordering: .relaxed)
+        kb_vcore_notif_disabled_store_relaxed(vcore.pointee.events, 1)
         vcore.pointee.action = .exit
         enterVcoreContext(vcore)
         fatalError("uthread \(id) resumed after it exited")
@@ -112,27 +107,18 @@ public struct Uthread: Hashable, @unchecked Sendable {
         switchContext(save: contextPointer(record), load: vcoreContextPointer(vcore),
                       loadFS: record.pointee.hasTLS, mechanism: vcore.pointee.fsMechanism)
     }
-
-    /// Leaving (what stood for) vcore context after a switch-to: enables
-    /// notifications, then checks `notif_pending`; if an event came, goes
-    /// back into vcore context to have it handled, and resumes after.
-    func leaveVcoreContext() {
-        let vcore = record.pointee.vcore.unsafelyUnwrapped
-        let events = vcore.pointee.events
-        events.pointee.notifDisabled.store(false, ordering: .relaxed)
-        if events.pointee.notifPending.load(ordering: .acquiring) != 0 {
-            events.pointee.notifDisabled.store(true, ordering: .relaxed)
-            vcore.pointee.action = .handOff
-            vcore.pointee.handOffTarget = record
-            enterVcoreContext(vcore)
-        }
-    }
 }
 
 /// The saved context of a uthread: its record's first field.
 @inline(__always)
 func contextPointer(_ record: UnsafeMutablePointer<UthreadRecord>) -> UnsafeMutablePointer<kb_uctx> {
     UnsafeMutableRawPointer(record).assumingMemoryBound(to: kb_uctx.self)
+}
+
+/// The part of a uthread the switch-to assembly reads: its record's first field.
+@inline(__always)
+func corePointer(_ record: UnsafeMutablePointer<UthreadRecord>) -> UnsafeMutablePointer<kb_uthread_core> {
+    UnsafeMutableRawPointer(record).assumingMemoryBound(to: kb_uthread_core.self)
 }
 
 /// The saved context of a vcore: its state's first field.
@@ -156,13 +142,12 @@ func switchContext(save: UnsafeMutablePointer<kb_uctx>, load: UnsafeMutablePoint
 }
 
 /// What runs first on a fresh uthread's stack (via the assembly trampoline):
-/// the wakeup-waiting check, the body, then the exit.
+/// the body, then the exit. Whatever popped it (vcore context or a
+/// switch-to) made the wakeup-waiting check on its behalf.
 let uthreadEntry: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
     let record = raw.unsafelyUnwrapped.assumingMemoryBound(to: UthreadRecord.self)
-    let uthread = Uthread(record: record)
-    uthread.leaveVcoreContext()
     runBody(of: record)
-    uthread.exit()
+    Uthread(record: record).exit()
 }
 
 /// Runs the body and lets go of it (and of everything it captured) before

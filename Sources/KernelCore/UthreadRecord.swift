@@ -2,25 +2,27 @@
 // switch paths read and write with no reference counting.
 
 import CUthread
-import Synchronization
 
 /// Where a uthread is in its life. Transitions (checked by the 2LS variants
 /// that keep their asserts): runnable -> running (popped) -> runnable
 /// (yielded), blocked (waiting or handed off), or exited.
+/// The raw values are CUthread's KB_UTHREAD_* (the switch-to assembly writes them).
 enum UthreadState: UInt8 {
-    case runnable, running, blocked, exited
+    case runnable = 0, running = 1, blocked = 2, exited = 3
 }
 
 /// One uthread: its saved context, its memory, and the intrusive links of the
 /// queues it can be on (the run queue or a wait queue through `runNext`, the
 /// 2LS' active list, the scheduler's list of all uthreads).
+///
+/// `core`, first, is what the switch-to assembly reads and writes (saved
+/// context, vcore, state, TLS flag): a C struct, so its layout is one the
+/// assembly can name; the properties below are views of it.
+@usableFromInline
 struct UthreadRecord {
-    var context = kb_uctx()
-    var state: UthreadState = .blocked
-    var hasTLS = false
+    @usableFromInline
+    var core = kb_uthread_core(ctx: kb_uctx(), vcore: nil, state: UthreadState.blocked.rawValue, has_tls: 0, checks: 0)
     var id: Int
-    /// The vcore running it, or that ran it last.
-    var vcore: UnsafeMutablePointer<VcoreState>?
     var scheduler: UnsafeMutablePointer<SchedulerState>
     var runNext: UnsafeMutablePointer<UthreadRecord>?
     var activeNext: UnsafeMutablePointer<UthreadRecord>?
@@ -34,24 +36,46 @@ struct UthreadRecord {
     init(id: Int, scheduler: UnsafeMutablePointer<SchedulerState>) {
         self.id = id
         self.scheduler = scheduler
+        core.checks = scheduler.pointee.variant.checksInvariants ? 1 : 0
+    }
+
+    /// Its saved context (its thread pointer in `fs_base`, 0 without TLS).
+    var context: kb_uctx {
+        @inline(__always) get { core.ctx }
+        @inline(__always) set { core.ctx = newValue }
+    }
+    var state: UthreadState {
+        @inline(__always) get { UthreadState(rawValue: core.state).unsafelyUnwrapped }
+        @inline(__always) set { core.state = newValue.rawValue }
+    }
+    var hasTLS: Bool {
+        @inline(__always) get { core.has_tls != 0 }
+        @inline(__always) set { core.has_tls = newValue ? 1 : 0 }
+    }
+    /// The vcore running it, or that ran it last.
+    var vcore: UnsafeMutablePointer<VcoreState>? {
+        get { UnsafeMutableRawPointer(core.vcore)?.assumingMemoryBound(to: VcoreState.self) }
+        set { core.vcore = UnsafeMutableRawPointer(newValue)?.assumingMemoryBound(to: kb_vcore_core.self) }
     }
 }
 
-/// What a uthread asked for when it dropped into vcore context.
+/// What a uthread asked for when it dropped into vcore context. The raw
+/// values are CUthread's KB_VCORE_ACTION_* (switch-to's slow paths write
+/// `handOff` from assembly).
 enum VcoreAction: UInt8 {
     /// Nothing: the vcore's first entry, or after an action was done.
-    case none
+    case none = 0
     /// Yielded: back onto the run queue (2LS `thread_paused`).
-    case requeue
+    case requeue = 1
     /// Blocked: finish the `blockKind` in vcore context with
     /// `blockArgument` (enqueue on a wait queue, release its spinlock), then schedule.
-    case block
+    case block = 2
     /// Handed off: mark it blocked, handle events, pop `handOffTarget` without
     /// asking the 2LS (the slow path of switch-to). The target may be the
     /// uthread itself (it resumes after the events are handled).
-    case handOff
+    case handOff = 3
     /// Finished: never runs again.
-    case exit
+    case exit = 4
 }
 
 /// What vcore context finishes for a uthread that blocked, after its context
@@ -65,46 +89,61 @@ enum BlockKind: UInt8 {
     /// `UthreadCondition.wait`: queue it on the condition and release the
     /// mutex (argument: a `ConditionWait`).
     case condition
-}
-
-/// The words other threads touch: the event mailbox, `notif_pending`,
-/// `notif_disabled` (published for observers; only the vcore writes it) and
-/// the stop request. On lines of their own, away from the vcore's private state.
-struct VcoreEvents: ~Copyable {
-    /// Set by whoever posts an event, cleared by vcore context before it
-    /// drains the mailbox: the "wakeup waiting" switch.
-    let notifPending = Atomic<UInt32>(0)
-    /// Events posted and not yet handled.
-    let posted = Atomic<UInt64>(0)
-    let notifDisabled = Atomic<Bool>(true)
-    let stop = Atomic<Bool>(false)
+    /// `Uthread.blockingCall`: hand the call (argument: a `BlockingCall`)
+    /// to a kernel thread; its completion makes the uthread runnable.
+    case blockingCall
 }
 
 /// One vcore: its own context (its kernel thread's stack and TLS, saved
 /// while a uthread runs) and what vcore context needs to decide what next.
 struct VcoreState {
-    var context = kb_uctx()
-    var current: UnsafeMutablePointer<UthreadRecord>?
-    var action: VcoreAction = .none
-    var handOffTarget: UnsafeMutablePointer<UthreadRecord>?
+    /// What the switch-to assembly reads and writes: the vcore's context,
+    /// current uthread, hand-off target, pops, events, action, FS mechanism.
+    var core: kb_vcore_core
     var blockKind: BlockKind = .park
     var blockArgument: UnsafeMutableRawPointer?
     /// Events vcore context handled (only this vcore writes it).
     var eventsHandled: UInt64 = 0
-    /// Uthreads popped (every entry into a uthread, by the 2LS or switch-to).
-    var pops: UInt64 = 0
+    /// Hand-offs whose target was the uthread that dropped in: an event came
+    /// while switch-to was switching, and its target waited for it.
+    var lateHandOffs: UInt64 = 0
+    /// The vcore's `BlockingCallWorkers` (unretained; the `VcoreContext` owns it).
+    var blockingCallWorkers: UnsafeMutableRawPointer?
     let id: Int
     let scheduler: UnsafeMutablePointer<SchedulerState>
-    let events: UnsafeMutablePointer<VcoreEvents>
-    /// How TLS switches load FS.
-    let fsMechanism: FSBaseMechanism
 
-    init(id: Int, scheduler: UnsafeMutablePointer<SchedulerState>, events: UnsafeMutablePointer<VcoreEvents>,
+    init(id: Int, scheduler: UnsafeMutablePointer<SchedulerState>, events: UnsafeMutablePointer<kb_vcore_events>,
          threadPointer: UInt64, fsMechanism: FSBaseMechanism) {
         self.id = id
         self.scheduler = scheduler
-        self.events = events
-        self.fsMechanism = fsMechanism
-        context.fs_base = threadPointer
+        core = kb_vcore_core(ctx: kb_uctx(sp: nil, fs_base: threadPointer), current: nil, hand_off_target: nil,
+                             pops: 0, events: events, action: VcoreAction.none.rawValue,
+                             fs_mechanism: fsMechanism.rawCode)
     }
+
+    /// Its own saved context (its kernel thread's stack and thread pointer).
+    var context: kb_uctx { core.ctx }
+    /// The uthread running on it, or that dropped into vcore context.
+    var current: UnsafeMutablePointer<UthreadRecord>? {
+        get { UnsafeMutableRawPointer(core.current)?.assumingMemoryBound(to: UthreadRecord.self) }
+        set { core.current = UnsafeMutableRawPointer(newValue)?.assumingMemoryBound(to: kb_uthread_core.self) }
+    }
+    var handOffTarget: UnsafeMutablePointer<UthreadRecord>? {
+        get { UnsafeMutableRawPointer(core.hand_off_target)?.assumingMemoryBound(to: UthreadRecord.self) }
+        set { core.hand_off_target = UnsafeMutableRawPointer(newValue)?.assumingMemoryBound(to: kb_uthread_core.self) }
+    }
+    var action: VcoreAction {
+        get { VcoreAction(rawValue: core.action).unsafelyUnwrapped }
+        set { core.action = newValue.rawValue }
+    }
+    /// Uthreads popped (every entry into a uthread, by the 2LS or switch-to).
+    var pops: UInt64 {
+        get { core.pops }
+        set { core.pops = newValue }
+    }
+    /// The words other threads touch (`notif_pending`, the mailbox, the
+    /// stop request), on a cache line of their own.
+    var events: UnsafeMutablePointer<kb_vcore_events> { core.events }
+    /// How TLS switches load FS.
+    var fsMechanism: FSBaseMechanism { core.fs_mechanism == FSBaseMechanism.wrfsbase.rawCode ? .wrfsbase : .archPrctl }
 }

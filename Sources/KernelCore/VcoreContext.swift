@@ -38,25 +38,36 @@ public final class VcoreContext: @unchecked Sendable {
     public let id: Int
     public let scheduler: TwoLevelScheduler
     let state: UnsafeMutablePointer<VcoreState>
-    private let events: CacheLineBox<VcoreEvents>
+    private let events: CacheLineBox<kb_vcore_events>
     /// The TLS template, or why there is none.
     private var template: Result<UnsafeMutablePointer<kb_tls_template>, UthreadConfigurationError>?
     /// The thread that made it (and must run it).
     public let threadID: Int32
+    /// The kernel threads its uthreads' blocking calls run on, where they
+    /// report, and how many are in flight (only vcore context counts).
+    let workers: BlockingCallWorkers
+    /// `workers.completions`, unretained: read on the vcore loop's path
+    /// without reference counting (`workers` keeps it).
+    private let completions: Unmanaged<BlockingCallCompletions>
+    var blockingCallsInFlight = 0
 
     init(id: Int, scheduler: TwoLevelScheduler, tls: Bool) throws {
         self.id = id
         self.scheduler = scheduler
         threadID = kb_gettid()
-        events = CacheLineBox(VcoreEvents())
+        events = CacheLineBox(kb_vcore_events(notif_pending: 0, notif_disabled: 1, stop: 0, posted: 0))
         state = CacheLine.allocate(lines: CacheLine.roundUp(MemoryLayout<VcoreState>.stride) / CacheLine.size)
             .bindMemory(to: VcoreState.self, capacity: 1)
         state.initialize(to: VcoreState(id: id, scheduler: scheduler.state, events: events.pointer,
                                         threadPointer: kb_thread_pointer(), fsMechanism: scheduler.fsMechanism))
+        workers = BlockingCallWorkers(events: events.pointer)
+        completions = Unmanaged.passUnretained(workers.completions)
+        state.pointee.blockingCallWorkers = Unmanaged.passUnretained(workers).toOpaque()
         if tls { template = Self.buildTemplate() }
     }
 
     deinit {
+        workers.stop()
         if case .success(let t)? = template {
             kb_tls_template_free(t)
             t.deallocate()
@@ -102,19 +113,22 @@ public final class VcoreContext: @unchecked Sendable {
     /// before it next pops a uthread.
     public func postEvent() {
         let events = state.pointee.events
-        events.pointee.posted.wrappingAdd(1, ordering: .releasing)
-        events.pointee.notifPending.store(1, ordering: .releasing)
+        kb_vcore_posted_add_release(events, 1)
+        kb_vcore_notif_pending_store_release(events, 1)
     }
 
     /// Events handled so far (read it on the vcore, or after `run` returned).
     public var eventsHandled: UInt64 { state.pointee.eventsHandled }
     /// Uthreads popped so far (by the 2LS, by switch-to, and on recovery).
     public var pops: UInt64 { state.pointee.pops }
+    /// Switch-tos whose target waited in vcore context for an event that
+    /// came during the switch (read it on the vcore, or after `run` returned).
+    var lateHandOffs: UInt64 { state.pointee.lateHandOffs }
     /// Whether notifications are disabled now (observers: tests).
-    public var notificationsDisabled: Bool { state.pointee.events.pointee.notifDisabled.load(ordering: .relaxed) }
+    public var notificationsDisabled: Bool { kb_vcore_notif_disabled_load_relaxed(state.pointee.events) != 0 }
 
     /// Asks `run` to return after the uthread now running switches out.
-    public func requestStop() { state.pointee.events.pointee.stop.store(true, ordering: .relaxed) }
+    public func requestStop() { kb_vcore_stop_store_relaxed(state.pointee.events, 1) }
 
     /// The vcore's loop; call it on the thread that made this vcore.
     public func run() -> Outcome {
@@ -126,7 +140,7 @@ public final class VcoreContext: @unchecked Sendable {
         var next: UnsafeMutablePointer<UthreadRecord>?
         while true {
             // vcore_entry: events first.
-            if events.pointee.notifPending.load(ordering: .relaxed) != 0 { handleEvents() }
+            if kb_vcore_notif_pending_load_relaxed(events) != 0 { handleEvents() }
             if next == nil { next = scheduler.pick() }
             guard let uthread = next else {
                 if let outcome = idle() { return outcome }
@@ -134,9 +148,9 @@ public final class VcoreContext: @unchecked Sendable {
             }
             // Leaving vcore context: enable notifications, then the
             // wakeup-waiting check; an event that came stays our business.
-            events.pointee.notifDisabled.store(false, ordering: .relaxed)
-            if events.pointee.notifPending.load(ordering: .acquiring) != 0 {
-                events.pointee.notifDisabled.store(true, ordering: .relaxed)
+            kb_vcore_notif_disabled_store_relaxed(events, 0)
+            if kb_vcore_notif_pending_load_acquire(events) != 0 {
+                kb_vcore_notif_disabled_store_relaxed(events, 1)
                 continue
             }
             if checks {
@@ -162,10 +176,12 @@ public final class VcoreContext: @unchecked Sendable {
                 case .park: break
                 case .mutex: finishMutexBlock(vcore.pointee.blockArgument, from)
                 case .condition: finishConditionWait(vcore.pointee.blockArgument, from)
+                case .blockingCall: finishBlockingCall(vcore.pointee.blockArgument, self)
                 }
             case .handOff:
                 scheduler.threadBlocked(from)
                 next = vcore.pointee.handOffTarget
+                if next == from { vcore.pointee.lateHandOffs &+= 1 }
             case .exit:
                 scheduler.threadExited(from)
             case .none:
@@ -173,7 +189,7 @@ public final class VcoreContext: @unchecked Sendable {
             }
             vcore.pointee.action = .none
             vcore.pointee.current = nil
-            if next == nil && events.pointee.stop.load(ordering: .relaxed) { return .stopped }
+            if next == nil && kb_vcore_stop_load_relaxed(events) != 0 { return .stopped }
         }
     }
 
@@ -181,9 +197,16 @@ public final class VcoreContext: @unchecked Sendable {
     /// after the drain sets it again and is caught by the next check.
     private func handleEvents() {
         let events = state.pointee.events
-        _ = events.pointee.notifPending.exchange(0, ordering: .acquiring)
-        let count = events.pointee.posted.exchange(0, ordering: .acquiring)
+        _ = kb_vcore_notif_pending_exchange_acquire(events, 0)
+        let count = kb_vcore_posted_exchange_acquire(events, 0)
         state.pointee.eventsHandled &+= count
+        if blockingCallsInFlight > 0 {
+            let scheduler = state.pointee.scheduler
+            completions._withUnsafeGuaranteedRef { $0.takeAll { record in
+                blockingCallsInFlight -= 1
+                scheduler.threadRunnable(record)
+            } }
+        }
     }
 
     /// Nothing to run: finished, all blocked (one vcore), stopped, or wait.
@@ -191,8 +214,16 @@ public final class VcoreContext: @unchecked Sendable {
         let scheduler = state.pointee.scheduler
         let live = scheduler.liveCount()
         if live == 0 { return .finished }
+        if blockingCallsInFlight > 0 {
+            // A call will finish: sleep until its completion event (or a
+            // stop request) rather than report everyone blocked.
+            let events = state.pointee.events
+            if kb_vcore_stop_load_relaxed(events) != 0 { return .stopped }
+            _ = kb_futex_wait(&events.pointee.notif_pending, 0, 100_000_000)
+            return nil
+        }
         if scheduler.pointee.vcoreCount == 1 { return .allBlocked(live: live) }
-        if state.pointee.events.pointee.stop.load(ordering: .relaxed) { return .stopped }
+        if kb_vcore_stop_load_relaxed(state.pointee.events) != 0 { return .stopped }
         kb_pause()
         return nil
     }

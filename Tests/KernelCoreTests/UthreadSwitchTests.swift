@@ -23,6 +23,30 @@ extension KernelCoreSuite {
             return (fcw, mxcsr)
         }
 
+        /// One round of a register probe: random values to send (regs[0..7],
+        /// the probe layout) and, in `junk`, different values for the peer to
+        /// clobber every register and FP control word with.
+        static func randomProbeRound(_ random: inout SeededGenerator, round: Int, junk: UnsafeMutableRawBufferPointer) -> [UInt64] {
+            var regs = [UInt64](repeating: 0, count: 9)
+            for i in 0..<6 { regs[i] = random.next() }
+            (regs[6], regs[7]) = randomControlWords(&random)
+            let (junkFCW, junkMXCSR) = randomControlWords(&random)
+            let words = junk.bindMemory(to: UInt64.self)
+            for i in 0..<6 { words[i] = ~regs[i] ^ UInt64(round) }
+            words[6] = junkFCW
+            words[7] = junkMXCSR
+            return regs
+        }
+
+        /// What a probe found after its switch came back: what it sent, and
+        /// the stack pointer it left with.
+        static func expectProbeCameBack(_ regs: [UInt64], sent: [UInt64], round: Int) {
+            #expect(Array(regs[0..<6]) == Array(sent[0..<6]), "round \(round): callee-saved registers changed")
+            #expect(regs[6] & 0x0F3F == sent[6] & 0x0F3F, "round \(round): x87 control word \(regs[6]) != \(sent[6])")
+            #expect(regs[7] & 0xFFC0 == sent[7] & 0xFFC0, "round \(round): MXCSR \(regs[7]) != \(sent[7])")
+            #expect(regs[8] == 1, "round \(round): stack pointer moved")
+        }
+
         @Test("random callee-saved registers, stack pointer and FP control words come back after the peer clobbered them")
         func registersSurvive() throws {
             var random = SeededGenerator(seed: 0x5EED_0010)
@@ -36,22 +60,10 @@ extension KernelCoreSuite {
             kb_uctx_make(&pair.pointee.peer, stack.pointee.stack_top, kb_uctx_probe_peer, UnsafeMutableRawPointer(pair))
             let threadPointer = kb_thread_pointer()
             for round in 0..<200 {
-                var regs = [UInt64](repeating: 0, count: 9)
-                for i in 0..<6 { regs[i] = random.next() }
-                (regs[6], regs[7]) = Self.randomControlWords(&random)
-                let (junkFCW, junkMXCSR) = Self.randomControlWords(&random)
-                withUnsafeMutableBytes(of: &pair.pointee.junk) { junk in
-                    let words = junk.bindMemory(to: UInt64.self)
-                    for i in 0..<6 { words[i] = ~regs[i] ^ UInt64(round) }
-                    words[6] = junkFCW
-                    words[7] = junkMXCSR
-                }
+                var regs = withUnsafeMutableBytes(of: &pair.pointee.junk) { Self.randomProbeRound(&random, round: round, junk: $0) }
                 let sent = regs
                 regs.withUnsafeMutableBufferPointer { kb_uctx_probe_switch(&pair.pointee.probe, &pair.pointee.peer, $0.baseAddress) }
-                #expect(Array(regs[0..<6]) == Array(sent[0..<6]), "round \(round): callee-saved registers changed")
-                #expect(regs[6] & 0x0F3F == sent[6] & 0x0F3F, "round \(round): x87 control word \(regs[6]) != \(sent[6])")
-                #expect(regs[7] & 0xFFC0 == sent[7] & 0xFFC0, "round \(round): MXCSR \(regs[7]) != \(sent[7])")
-                #expect(regs[8] == 1, "round \(round): stack pointer moved")
+                Self.expectProbeCameBack(regs, sent: sent, round: round)
                 #expect(kb_thread_pointer() == threadPointer)
             }
             #expect(pair.pointee.rounds == 200, "the peer ran once per round")

@@ -43,6 +43,110 @@ void kb_uctx_switch_arch_prctl(kb_uctx *save, const kb_uctx *load);
 /// for good); if it does, the process stops on ud2. `fs_base` is left as is.
 void kb_uctx_make(kb_uctx *ctx, void *stack_top, void (*entry)(void *), void *arg);
 
+// MARK: - Switch-to: the uthread and vcore words the assembly reads
+
+/// The words of a vcore other threads touch, on a cache line of their own:
+/// `notif_pending` (set by whoever posts an event, cleared by vcore context
+/// before it drains the mailbox: the wakeup-waiting switch), the events
+/// posted and not yet handled, `notif_disabled` (published for observers;
+/// only the vcore writes it) and the stop request. Plain words, reached
+/// through the atomic accessors below only, so C, assembly and Swift agree
+/// on one layout.
+typedef struct kb_vcore_events {
+    uint32_t notif_pending;   // offset 0
+    uint8_t notif_disabled;   // offset 4
+    uint8_t stop;             // offset 5
+    uint64_t posted;          // offset 8
+} kb_vcore_events;
+
+/// A vcore's part of `VcoreState` that switch-to reads and writes: its own
+/// context (its kernel thread's stack and TLS, saved while a uthread runs),
+/// the uthread it runs, what that uthread asked vcore context to do, and
+/// the uthreads popped.
+typedef struct kb_vcore_core {
+    kb_uctx ctx;                          // offset 0
+    struct kb_uthread_core *current;      // offset 16
+    struct kb_uthread_core *hand_off_target; // offset 24
+    uint64_t pops;                        // offset 32
+    kb_vcore_events *events;              // offset 40
+    uint8_t action;                       // offset 48: a KB_VCORE_ACTION_*
+    uint8_t fs_mechanism;                 // offset 49: a KB_FS_*
+} kb_vcore_core;
+
+/// A uthread's part of `UthreadRecord` that switch-to reads and writes.
+/// `ctx.fs_base` is its TLS block's thread pointer, 0 without TLS (it then
+/// runs with its vcore's FS base).
+typedef struct kb_uthread_core {
+    kb_uctx ctx;                 // offset 0
+    kb_vcore_core *vcore;        // offset 16: running it, or that ran it last
+    uint8_t state;               // offset 24: a KB_UTHREAD_*
+    uint8_t has_tls;             // offset 25
+    uint8_t checks;              // offset 26: its 2LS checks invariants (Swift reads it; the assembly does not)
+} kb_uthread_core;
+
+/// Uthread states (Swift's UthreadState raw values).
+enum { KB_UTHREAD_RUNNABLE = 0, KB_UTHREAD_RUNNING = 1, KB_UTHREAD_BLOCKED = 2, KB_UTHREAD_EXITED = 3 };
+/// What a uthread asked vcore context for (Swift's VcoreAction raw values).
+enum { KB_VCORE_ACTION_NONE = 0, KB_VCORE_ACTION_REQUEUE = 1, KB_VCORE_ACTION_BLOCK = 2,
+       KB_VCORE_ACTION_HAND_OFF = 3, KB_VCORE_ACTION_EXIT = 4 };
+/// How the FS base is loaded (Swift's FSBaseMechanism).
+enum { KB_FS_WRFSBASE = 0, KB_FS_ARCH_PRCTL = 1 };
+
+/// Switch-to, whole, in assembly: the running uthread `self` passes its
+/// vcore straight to `next` (blocked), without the 2LS. In order:
+/// notif_disabled = 1 and a check of notif_pending (set: hand off through
+/// vcore context, which handles the events and then pops `next`); the
+/// bookkeeping (next->vcore, vcore->current, vcore->pops, next running);
+/// the switch of stack and, when either has TLS, FS base (by
+/// vcore->fs_mechanism; 0 means the vcore's); `self` marked blocked only
+/// once its context is saved and the stack left; then, for `next`,
+/// notif_disabled = 0 and notif_pending checked again (set: into vcore
+/// context, handing off to `next` itself, so the events are handled before
+/// it runs). Returns when something resumes `self`; whoever resumes a
+/// uthread checks notif_pending on its behalf.
+void kb_uthread_switch_to(kb_uthread_core *self, kb_uthread_core *next);
+
+/// The atomic accesses Swift makes to a vcore's event words (each names its
+/// ordering; inlined into the Swift callers).
+static inline uint32_t kb_vcore_notif_pending_load_acquire(kb_vcore_events *e) {
+    return __atomic_load_n(&e->notif_pending, __ATOMIC_ACQUIRE);
+}
+static inline uint32_t kb_vcore_notif_pending_load_relaxed(kb_vcore_events *e) {
+    return __atomic_load_n(&e->notif_pending, __ATOMIC_RELAXED);
+}
+static inline void kb_vcore_notif_pending_store_release(kb_vcore_events *e, uint32_t value) {
+    __atomic_store_n(&e->notif_pending, value, __ATOMIC_RELEASE);
+}
+static inline uint32_t kb_vcore_notif_pending_exchange_acquire(kb_vcore_events *e, uint32_t value) {
+    return __atomic_exchange_n(&e->notif_pending, value, __ATOMIC_ACQUIRE);
+}
+static inline void kb_vcore_notif_disabled_store_relaxed(kb_vcore_events *e, uint8_t value) {
+    __atomic_store_n(&e->notif_disabled, value, __ATOMIC_RELAXED);
+}
+static inline uint8_t kb_vcore_notif_disabled_load_relaxed(kb_vcore_events *e) {
+    return __atomic_load_n(&e->notif_disabled, __ATOMIC_RELAXED);
+}
+static inline void kb_vcore_posted_add_release(kb_vcore_events *e, uint64_t count) {
+    __atomic_fetch_add(&e->posted, count, __ATOMIC_RELEASE);
+}
+static inline uint64_t kb_vcore_posted_exchange_acquire(kb_vcore_events *e, uint64_t value) {
+    return __atomic_exchange_n(&e->posted, value, __ATOMIC_ACQUIRE);
+}
+static inline void kb_vcore_stop_store_relaxed(kb_vcore_events *e, uint8_t value) {
+    __atomic_store_n(&e->stop, value, __ATOMIC_RELAXED);
+}
+static inline uint8_t kb_vcore_stop_load_relaxed(kb_vcore_events *e) {
+    return __atomic_load_n(&e->stop, __ATOMIC_RELAXED);
+}
+
+/// A futex word's atomic accesses (the blocking-call workers' mailboxes).
+static inline uint32_t kb_word_load_acquire(uint32_t *word) {
+    return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+static inline void kb_word_store_release(uint32_t *word, uint32_t value) {
+    __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
 // MARK: - FS base
 
 /// 1 when user space may use rdfsbase/wrfsbase: CPUID.(EAX=7,ECX=0):EBX bit 0
@@ -154,6 +258,39 @@ typedef struct kb_uctx_probe_pair {
     uint64_t rounds;
 } kb_uctx_probe_pair;
 void kb_uctx_probe_peer(void *pair);
+
+/// The same probe through kb_uthread_switch_to(self, next).
+void kb_uthread_probe_switch_to(kb_uthread_core *self, kb_uthread_core *next, uint64_t regs[9]);
+
+/// A harness for kb_uthread_switch_to without a scheduler: the caller is
+/// the uthread `probe` (running on `vcore`), `peer` a fresh uthread
+/// (kb_uthread_probe_peer, made with the harness as its argument) that
+/// clobbers every callee-saved register and FP control word with `junk`
+/// and switches back, and the vcore's context kb_uthread_probe_vcore,
+/// which the slow paths enter: it checks the hand-off, handles the events
+/// (clobbering registers too) and pops the target as vcore context does.
+typedef struct kb_uthread_probe_harness {
+    kb_uthread_core probe;
+    kb_uthread_core peer;
+    kb_vcore_core vcore;
+    kb_vcore_events events;
+    uint64_t junk[8];
+    uint64_t rounds;           // rounds the peer made
+    uint64_t peer_posts_mask;  // the peer posts an event before switching back on round r when bit r%64 is set
+    uint64_t events_handled;   // by the vcore context
+    uint64_t vcore_entries;    // hand-offs the vcore context saw
+    uint64_t late_hand_offs;   // of which the event came during the switch (target == current)
+    uint64_t bad_hand_offs;    // entries with another action, no target, or a current not running
+    uint64_t ran_with_pending; // times the peer ran with an unhandled event (must stay 0)
+} kb_uthread_probe_harness;
+/// Sets up `h` (junk, masks and counters zero): probe running on the vcore,
+/// peer blocked on `peer_stack_top`, the vcore context on
+/// `vcore_stack_top`; the peer has TLS when `peer_tls` (its FS base is the
+/// caller's thread pointer, so the FS-loading path runs with a valid one),
+/// loaded by `fs_mechanism` (KB_FS_*).
+void kb_uthread_probe_harness_init(kb_uthread_probe_harness *h, void *peer_stack_top, void *vcore_stack_top,
+                                   int32_t peer_tls, int32_t fs_mechanism);
+void kb_uthread_probe_peer(void *harness);
 
 /// Forks; the child maps a stack of `stack_bytes` over a guard page and
 /// recurses on it until it overflows. Returns the signal that ended the child
