@@ -71,9 +71,10 @@ public enum SwitchTable {
             guard let a, let b, b > 0 else { return nil }
             return a / b
         }
+        // Ratios with two decimals: a 1.54x must not read as a met "1.5x".
         func target(_ label: String, _ value: Double?, _ goal: String, _ met: (Double) -> Bool) {
             let verdict = value.map { met($0) ? "met" : "NOT met" } ?? "not measured"
-            out += "  " + pad(label, 58) + pad(value.map { format($0) + "x" } ?? "-", 10) + " (\(goal)) \(verdict)\n"
+            out += "  " + pad(label, 58) + pad(value.map { "\(($0 * 100).rounded() / 100)x" } ?? "-", 10) + " (\(goal)) \(verdict)\n"
         }
         target("switch-to w/o TLS, 2 thr / Boost jump_fcontext", ratio(median("uthread_switch-to", 2), boost), "<= 1.5x") { $0 <= 1.5 }
         target("switch-to with TLS, 2 thr / Boost jump_fcontext", ratio(median("uthread_switch-to_tls", 2), boost), "<= 4x") { $0 <= 4 }
