@@ -12,7 +12,7 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Merge the rank-<N> directories of a multi-rank FTQ run: per-node noise, system-wide against node-local lines, and the bulk-synchronous slowdown.",
         discussion: """
-            DIR holds rank-0, rank-1, ... as written by ftq run under srun or mpirun (each meta.json with its launch object). Ranks are read one at a time and aligned on the shared time base (launch.time_zero_realtime_ns). Writes ranks.csv, nodes.csv, lines.csv, heatmap.csv, slowdown_q.csv, slowdown_ranks.csv and meta.json into --out (default DIR/merge); scripts/plot-merge draws the heat map, the per-node noise fraction and the slowdown against Q. The slowdown of a job computing for Q between barriers is the mean over steps of the largest noise any rank saw in that window, divided by Q; it is extrapolated to more ranks by resampling the measured windows, aligned (same windows across nodes) and unaligned (independent).
+            DIR holds rank-0, rank-1, ... as written by ftq run under srun or mpirun (each meta.json with its launch object). Ranks are read one at a time and aligned on the shared time base (launch.time_zero_realtime_ns). Writes ranks.csv, nodes.csv, lines.csv, heatmap.csv, slowdown_q.csv, slowdown_ranks.csv (with --bsp also bsp_check.csv) and meta.json into --out (default DIR/merge); scripts/plot-merge draws the heat map, the per-node noise fraction and the slowdown against Q. The slowdown of a job computing for Q between barriers is the mean over steps of the largest noise any rank saw in that window, divided by Q; it is extrapolated to more ranks by resampling the measured windows, aligned (same windows across nodes) and unaligned (independent).
             """)
 
     @Argument(help: ArgumentHelp("The job's output directory, holding rank-<N> directories.", valueName: "dir"))
@@ -26,6 +26,10 @@ struct MergeCommand: ParsableCommand {
 
     @Flag(name: .customLong("allow-missing"), help: "Merge the ranks present when some of 0 ..< launch.size are missing (a warning instead of an error).")
     var allowMissing = false
+
+    @Option(name: .customLong("bsp"), parsing: .upToNextOption,
+            help: ArgumentHelp("Directories of repeated ftq --mode bsp runs (same ranks as DIR): their measured slowdown is set beside merge's prediction, with the spread of the runs and a verdict.", valueName: "dir"))
+    var bsp: [String] = []
 
     @Option(name: .customLong("synthesize"), help: ArgumentHelp("Write this many synthetic rank directories into DIR instead of merging (for tests and timing).", visibility: .hidden))
     var synthesize: Int?
@@ -54,6 +58,7 @@ struct MergeCommand: ParsableCommand {
             }
             return
         }
+        guard bsp.count <= 100 else { throw ValidationError("--bsp takes at most 100 run directories, got \(bsp.count)") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("\(input) is not a directory")
@@ -70,7 +75,7 @@ struct MergeCommand: ParsableCommand {
                 print("\(synthesize) synthetic ranks (\(synthProfile.rawValue)) in \(input)")
                 return
             }
-            let job = MergeJob(input: input, outputDirectory: out, allowMissing: allowMissing)
+            let job = MergeJob(input: input, outputDirectory: out, allowMissing: allowMissing, bspDirectories: bsp)
             let result = try job.run(provenance: Provenance.current(),
                                      warn: { writeStderr("analysis: warning: \($0)\n") })
             print(MergeReport.render(result, format: format))

@@ -12,10 +12,11 @@ import SystemPackage
 /// duration, not by the rank count; the heat map is streamed to its file. One rank's
 /// trace is in memory at a time.
 ///
-/// Where a measured bulk-synchronous run plugs in: `--mode bsp` step times (another
-/// branch) would be read after the slowdown table is built, in `run`, and compared
-/// with `SlowdownTable.predicted(stepNs:ranks:)` — the prediction at that run's Q and
-/// rank count — as a `bsp_check.csv` beside `slowdown_q.csv`.
+/// With `bspDirectories` (`--bsp`), repeated `ftq --mode bsp` runs are read and checked
+/// against the FTQ ranks first (cheap, fails before any trace is read), their Q is
+/// added to the step grid, and their measured slowdown is set beside
+/// `SlowdownTable.predicted(stepNs:ranks:)` at that Q and rank count (`BSPCheck`,
+/// bsp_check.csv).
 public struct MergeJob: Sendable {
     public var input: String
     /// Output directory; nil for `<input>/merge`.
@@ -27,18 +28,21 @@ public struct MergeJob: Sendable {
     public var segmentLength: Int?
     /// Rank counts the slowdown is extrapolated to (the measured count is added).
     public var extrapolatedRanks: [Int]
+    /// `ftq --mode bsp` run directories (repeats of one run) to check the prediction against.
+    public var bspDirectories: [String]
 
     public static let defaultExtrapolatedRanks = [1, 10, 100, 1_000, 10_000, 100_000]
 
     public init(input: String, outputDirectory: String? = nil, allowMissing: Bool = false,
                 peakFinder: PeakFinder = PeakFinder(), segmentLength: Int? = nil,
-                extrapolatedRanks: [Int] = MergeJob.defaultExtrapolatedRanks) {
+                extrapolatedRanks: [Int] = MergeJob.defaultExtrapolatedRanks, bspDirectories: [String] = []) {
         self.input = input
         self.outputDirectory = outputDirectory
         self.allowMissing = allowMissing
         self.peakFinder = peakFinder
         self.segmentLength = segmentLength
         self.extrapolatedRanks = extrapolatedRanks
+        self.bspDirectories = bspDirectories
     }
 
     /// The Welch segment when none is given: `Spectrum.defaultSegmentLength`, but at
@@ -63,6 +67,8 @@ public struct MergeJob: Sendable {
         public var outputDirectory: String
         /// Seconds every rank covers (the common windows at the finest Q).
         public var commonSeconds: Double
+        /// The measured bulk-synchronous runs against the prediction (with `--bsp`).
+        public var bspCheck: BSPCheck?
     }
 
     /// Runs the merge.
@@ -73,10 +79,16 @@ public struct MergeJob: Sendable {
         let plan = try RankPlan(entries: entries, allowMissing: allowMissing)
         var warnings = plan.warnings
         plan.warnings.forEach(warn)
+        let q = plan.quantumNs
+        let bsp = bspDirectories.isEmpty ? nil
+            : try BSPCheck.read(directories: bspDirectories, ftqQuantumNs: q, ftqRanks: plan.ranks.count)
         let out = outputDirectory ?? input + "/merge"
         let directory = try RunDirectory(creating: FilePath(out))
-        let q = plan.quantumNs
-        let steps = StepLength.grid(quantumNs: q)
+        var steps = StepLength.grid(quantumNs: q)
+        if let step = bsp?.step, !steps.contains(where: { $0.quanta == step.quanta }) {
+            steps.append(step)
+            steps.sort { $0.nominalNs < $1.nominalNs }
+        }
         let noise = steps.filter(\.isResolved).map { StepNoise(step: $0) }
         var census: PeakCensus?
         var bins: HeatMapBins?
@@ -142,8 +154,12 @@ public struct MergeJob: Sendable {
         }
         let nodes = NodeNoise.group(ranks)
         let commonSeconds = noise.first.map { Double($0.commonWindows.count) * $0.step.ns / 1e9 } ?? 0
+        let check = bsp.map { bsp in
+            BSPCheck(runs: bsp.runs, quantumNs: bsp.runs[0].quantumNs, ranks: bsp.runs[0].ranks, step: bsp.step,
+                     predicted: table.predicted(stepNs: bsp.step.ns, ranks: bsp.runs[0].ranks) ?? .nan)
+        }
         let result = Result(plan: plan, ranks: ranks, nodes: nodes, census: census0, slowdown: table,
-                            warnings: warnings, outputDirectory: out, commonSeconds: commonSeconds)
+                            warnings: warnings, outputDirectory: out, commonSeconds: commonSeconds, bspCheck: check)
         try MergeOutput.write(result, to: directory)
         var meta = DerivedRunMetadata(
             tool: "analysis merge", inputs: [RunPaths.relative(input, to: out)],
@@ -156,6 +172,7 @@ public struct MergeJob: Sendable {
                 "peak_tolerance": .string("max(\(CSVFormat.number(census0.toleranceBins)) bins, \(CSVFormat.number(census0.toleranceFraction * 1e6)) ppm of the frequency)"),
                 "extrapolated_ranks": .array(extrapolatedRanks.map { .int(Int64($0)) }),
                 "window_top_kept": .int(Int64(noise.first?.keep ?? 0)),
+                "bsp_runs": .array(bspDirectories.map { .string(RunPaths.relative($0, to: out)) }),
             ],
             provenance: provenance)
         meta.warnings = warnings

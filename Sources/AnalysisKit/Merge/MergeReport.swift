@@ -21,7 +21,7 @@ public enum MergeReport {
 
         let plan = result.plan
         let hosts = result.nodes.count
-        let launcher = plan.ranks.first?.launch?.launcher ?? "none"
+        let launcher = plan.ranks.first?.launch?.launcher.rawValue ?? "none"
         out.append((md ? "# " : "") + "analysis merge: \(result.ranks.count) ranks on \(hosts) hosts (launcher \(launcher), job size \(plan.size)), quantum \(us(plan.quantumNs)) µs, \(format2(result.commonSeconds)) s shared by every rank")
         for w in result.warnings { out.append((md ? "- " : "") + "warning: \(w)") }
 
@@ -66,6 +66,21 @@ public enum MergeReport {
             var rows: [[String]] = slow.prefixes.map { ["\($0.ranks)", "measured (first \($0.ranks) ranks)", pct($0.slowdown[index]), "-"] }
             rows += row.extrapolated.map { ["\($0.ranks)", "resampled", pct($0.aligned), pct($0.unaligned)] }
             table(["ranks", "estimate", "aligned / measured", "unaligned"], rows)
+        }
+
+        if let check = result.bspCheck {
+            heading("Bulk-synchronous check at Q = \(us(check.quantumNs)) µs, \(check.ranks) ranks (bsp_check.csv): \(check.verdict.rawValue)")
+            var rows = check.runs.map {
+                ["measured", $0.directory, String($0.steps), format2($0.workNs / 1000), format2($0.barrierNs / 1000),
+                 format2($0.meanStepNs / 1000), pct($0.slowdown)]
+            }
+            if check.runs.count > 1 {
+                rows.append(["measured mean (spread)", "\(check.runs.count) runs", "-", "-", "-", "-",
+                             "\(pct(check.mean)) (\(pct(check.lowest)) to \(pct(check.highest)))"])
+            }
+            rows.append(["predicted", "merge, window \(us(check.step.ns)) µs", "-", "-", "-", "-", pct(check.predicted)])
+            table(["estimate", "run", "steps", "work µs", "barrier µs", "mean step µs", "slowdown"], rows)
+            out.append("Measured slowdown: (mean step − work − barrier) / work, with work the shortest compute_ns of any rank and step (the undisturbed step, as merge takes the quantum with the most work as undisturbed) and barrier the median over steps of the smallest step_ns − compute_ns over the ranks (what the last rank to arrive pays).")
         }
 
         out.append(md ? "\n### How the slowdown is computed\n" : "\nHow the slowdown is computed:")

@@ -31,7 +31,9 @@ public struct RankDirectories: Sendable {
     /// The rank directories under `root`, in rank order.
     /// - Throws: `MergeInputError` for an unreadable root, a malformed `rank-` name, a
     ///   symlink, a missing ftq.csv or meta.json, or too many entries.
-    public static func scan(_ root: String, maximumRanks: Int = maximumRanks,
+    /// - Parameter trace: the file every rank must hold beside meta.json: ftq.csv, or
+    ///   bsp.csv for the `--bsp` runs (`BSPMeasurement`).
+    public static func scan(_ root: String, trace: String = "ftq.csv", maximumRanks: Int = maximumRanks,
                             maximumEntries: Int = maximumEntries) throws -> [Entry] {
         guard let directory = opendir(root) else {
             throw MergeInputError("\(root): cannot open: \(String(cString: strerror(errno)))")
@@ -57,9 +59,9 @@ public struct RankDirectories: Sendable {
             }
             let path = root + "/" + name
             try requireKind(path, directory: true)
-            let traceBytes = try requireKind(path + "/ftq.csv", directory: false)
+            let traceBytes = try requireKind(path + "/" + trace, directory: false)
             guard traceBytes <= maximumTraceBytes else {
-                throw MergeInputError("\(path)/ftq.csv: \(traceBytes) bytes, more than the \(maximumTraceBytes) merge reads per rank")
+                throw MergeInputError("\(path)/\(trace): \(traceBytes) bytes, more than the \(maximumTraceBytes) merge reads per rank")
             }
             try requireKind(path + "/meta.json", directory: false)
             entries.append(Entry(rank: rank, path: path))

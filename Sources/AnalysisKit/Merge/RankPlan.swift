@@ -18,7 +18,7 @@ public struct RankPlan: Sendable {
     /// One rank as planned.
     public struct Rank: Sendable {
         public var entry: RankDirectories.Entry
-        public var launch: RankLaunch?
+        public var launch: RunMetadata.Launch?
         public var host: String
         /// Offset of the rank's time zero after `originRealtimeNs`, ns.
         public var offsetNs: Double
@@ -81,7 +81,7 @@ public struct RankPlan: Sendable {
                 if let bound = launch.clockErrorBoundNs, bound > q {
                     clockWarnings += 1
                     if clockWarnings <= 3 {
-                        warnings.append("rank \(entry.rank) (\(launch.host)): clock offset+error \(Int(bound)) ns exceeds the \(Int(q)) ns quantum (\(launch.clock.sync)): its windows may be misaligned")
+                        warnings.append("rank \(entry.rank) (\(launch.host)): clock offset+error \(Int(bound)) ns exceeds the \(Int(q)) ns quantum (\(launch.clock.sync.rawValue)): its windows may be misaligned")
                     }
                 }
                 if launch.clock.synchronized == false { unsynchronized += 1 }
@@ -111,7 +111,7 @@ public struct RankPlan: Sendable {
         }
 
         // The shared time base.
-        let zeros = ranks.map { $0.launch?.timeZeroRealtimeNs ?? 0 }
+        let zeros = ranks.map { Int64($0.launch?.timeZeroRealtimeNs ?? 0) }
         let origin = zeros.min() ?? 0
         let latest = zeros.max() ?? 0
         guard latest.subtractingReportingOverflow(origin).overflow == false,

@@ -161,22 +161,14 @@ public struct SyntheticRanks: Sendable {
                                   "aligned": .bool(s.aligned),
                                   "ranks": s.ranks.map { .array($0.map { .int(Int64($0)) }) } ?? .string("all")]
                              })],
-                warnings: ["synthetic: written by analysis merge --synthesize, not measured"], complete: true)
-            let launch = RankLaunch(
-                launcher: "none", rank: rank, size: ranks, nodeID: rank, localRank: 0, host: "synth\(rank)",
-                jobID: "synthetic-\(seed)", startAtUTC: startAt,
-                timeZeroRealtimeNs: zero,
-                clock: .init(sync: "none", synchronized: nil, offsetNs: nil, maxErrorNs: nil,
-                             detail: "synthetic: all ranks share one clock"))
-            try AtomicFileWriter.write(Self.metaJSON(meta, launch: launch), to: directory.file("meta.json"))
+                warnings: ["synthetic: written by analysis merge --synthesize, not measured"], complete: true,
+                launch: RunMetadata.Launch(
+                    launcher: .none, rank: rank, size: ranks, nodeID: rank, localRank: 0, host: "synth\(rank)",
+                    jobID: "synthetic-\(seed)", startAtUTC: startAt, timeZeroRealtimeNs: Int(zero),
+                    clock: .init(sync: .none, synchronized: nil, offsetNs: nil, maxErrorNs: nil,
+                                 detail: "synthetic: all ranks share one clock")))
+            try AtomicFileWriter.write(try meta.json(), to: directory.file("meta.json"))
         }
-    }
-
-    /// meta.json with the `launch` object added beside the environment stamp.
-    static func metaJSON(_ meta: RunMetadata, launch: RankLaunch) throws -> Data {
-        var object = try JSONSerialization.jsonObject(with: try meta.json()) as? [String: Any] ?? [:]
-        object["launch"] = try JSONSerialization.jsonObject(with: try JSONCoding.encode(launch))
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 
     /// SplitMix64, so the same seed gives the same ranks everywhere.
