@@ -41,15 +41,6 @@ private func writeFTQRun(_ root: String, ranks: Int = 2) throws {
     try SyntheticRanks(ranks: ranks, durationSeconds: 1, sources: sources).write(to: root, provenance: provenance)
 }
 
-private func bspError(_ ftq: String, _ bsp: [String]) -> String? {
-    do {
-        _ = try MergeJob(input: ftq, bspDirectories: bsp).run(provenance: provenance)
-        return nil
-    } catch {
-        return "\(error)"
-    }
-}
-
 @Suite("analysis merge --bsp", .timeLimit(.minutes(1)))
 struct BSPCheckTests {
     @Test("measured slowdown: the planted delay over the work, the barrier's own cost not counted")
@@ -153,7 +144,7 @@ struct BSPCheckTests {
                 }], "not an ftq --mode bsp run"),
             ]
             for (what, dirs, fragment) in cases {
-                let error = bspError(ftq, dirs)
+                let error = mergeError(ftq, bsp: dirs)
                 #expect(error?.contains(fragment) == true, "\(what): \(error ?? "no error")")
                 #expect(error?.contains("\n") != true, "\(what): not one line")
             }

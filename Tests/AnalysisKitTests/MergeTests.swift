@@ -21,9 +21,11 @@ private func editMeta(_ root: String, rank: Int, _ edit: (inout [String: Any]) -
     try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
 }
 
-private func mergeError(_ root: String, allowMissing: Bool = false) -> String? {
+/// The error merging `root` (with `bsp` runs to check) throws, as printed; nil when it merges.
+func mergeError(_ root: String, allowMissing: Bool = false, bsp: [String] = []) -> String? {
     do {
-        _ = try MergeJob(input: root, allowMissing: allowMissing).run(provenance: provenance)
+        _ = try MergeJob(input: root, allowMissing: allowMissing, bspDirectories: bsp)
+            .run(provenance: Provenance(host: "t", gitCommit: nil, gitDirty: nil))
         return nil
     } catch {
         return "\(error)"
