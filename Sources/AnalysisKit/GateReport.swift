@@ -26,7 +26,7 @@ public enum GateReport {
     /// The verdicts as a report table (`ReportTable` renders text and Markdown alike).
     static func table(_ verdicts: [GateVerdict]) -> ReportTable {
         ReportTable(title: "kbench gate",
-                    note: "medians (of run medians with several runs); noise: the baseline's run-to-run band; p: corrected",
+                    note: "medians (of run medians with several runs); change: with several current runs, the least any run shows (a regression must reproduce in every run); noise: the baseline's run-to-run band; p: corrected",
                     header: ["status", "metric", "baseline", "current", "change", "noise", "p", "trials"],
                     rows: verdicts.map(cells))
     }
@@ -78,7 +78,7 @@ public enum GateReport {
         let noise = v.noise.map { percent($0.width).replacingOccurrences(of: "+", with: "±") } ?? "-"
         var trials = "\(v.baselineTrials)/\(v.currentTrials)"
         if v.baselineRuns > 1 || v.currentRuns > 1 { trials += " in \(v.baselineRuns)/\(v.currentRuns) runs" }
-        return [status, v.key.description, number(v.baselineMedian), number(v.currentMedian), percent(v.change),
+        return [status, v.key.description, number(v.baselineMedian), number(v.currentMedian), percent(v.decidingChange),
                 noise, (v.adjustedP ?? v.p).map(pValue) ?? "-", trials]
     }
 
@@ -131,7 +131,7 @@ public enum GateReport {
             var extra = "median of \(v.currentTrials) trials; \(v.status.rawValue)"
             if let noise = v.noise { extra += "; noise band \(percent(noise.width).replacingOccurrences(of: "+", with: "±"))" }
             if let base = v.baselineMedian { extra += "; baseline \(number(base))" }
-            if let change = v.change { extra += " (\(percent(change)))" }
+            if let change = v.decidingChange { extra += " (\(percent(change)))" }
             if let p = v.adjustedP ?? v.p { extra += ", p=\(pValue(p))" }
             return BenchmarkEntry(name: v.key.description, unit: v.key.unit, value: value,
                                   range: v.currentHalfIQR.flatMap { $0.isFinite ? "± \(number($0))" : nil },

@@ -80,6 +80,10 @@ public struct GateVerdict: Sendable, Equatable {
     public var currentMedian: Double?
     /// (current - baseline) / |baseline|; nil when the baseline median is 0 or unknown.
     public var change: Double?
+    /// With two or more current runs, the change the gate decides on: that of
+    /// the current run nearest the baseline when every run moved the same way,
+    /// else 0. A regression must reproduce in every current run (`replicated`).
+    public var replicatedChange: Double?
     /// The p-value the correction uses, uncorrected: the rank test's over all
     /// trials of each side, or with a noise band the larger of that and the
     /// band's (`runP`), so both must agree (an intersection-union test).
@@ -116,9 +120,12 @@ public struct GateVerdict: Sendable, Equatable {
         guard current != nil else { verdict.status = .onlyInBaseline; return verdict }
         if let bm = verdict.baselineMedian, let cm = verdict.currentMedian {
             verdict.change = bm != 0 ? (cm - bm) / abs(bm) : (cm == 0 ? 0 : nil)
+            if bm != 0 { verdict.replicatedChange = replicated(cRuns.compactMap { median($0) }, baseline: bm) }
         }
         if !cRuns.isEmpty {
-            verdict.noise = NoiseBand.derive(baselineRuns: bRuns, currentRuns: cRuns.count,
+            // Replicated, each current run is read against the band of one run.
+            let judgedRuns = verdict.replicatedChange == nil ? cRuns.count : 1
+            verdict.noise = NoiseBand.derive(baselineRuns: bRuns, currentRuns: judgedRuns,
                                              currentTrialsPerRun: c.count / cRuns.count, sigmas: policy.noiseSigmas)
         }
         verdict.smallestPossibleP = switch policy.test {
@@ -131,7 +138,7 @@ public struct GateVerdict: Sendable, Equatable {
         case .welch: WelchTTest.p(b, c)
         }
         if let noise = verdict.noise, let rank = verdict.p {
-            let runP = verdict.change.map { noise.p(change: $0) } ?? 0
+            let runP = verdict.decidingChange.map { noise.p(change: $0) } ?? 0
             verdict.runP = runP
             verdict.p = max(rank, runP)
         }
@@ -153,7 +160,7 @@ public struct GateVerdict: Sendable, Equatable {
         let limit = max(policy.threshold, noise?.width ?? 0)
         // A zero baseline median: any significant move is beyond any limit.
         let worse: Bool, beyondThreshold: Bool, beyondLimit: Bool
-        if let change {
+        if let change = decidingChange {
             worse = lowerIsBetter ? change > 0 : change < 0
             beyondThreshold = abs(change) > policy.threshold
             beyondLimit = abs(change) > limit
@@ -172,6 +179,24 @@ public struct GateVerdict: Sendable, Equatable {
         } else {
             .notSignificant
         }
+    }
+
+    /// The change the status is decided on: the replicated one with several current runs.
+    public var decidingChange: Double? { replicatedChange ?? change }
+
+    /// The replication rule over the current runs' medians: the change of the
+    /// run nearest `baseline` when all moved the same way, 0 when they
+    /// disagree; nil with fewer than two runs. Why: on a VM one disturbed run
+    /// (the host's noise, a vCPU moved) shifts many metrics at once, by up to
+    /// 5x, far beyond any band fitted to ten quiet runs; a code regression
+    /// shows in every run, so asking a second run costs a real regression
+    /// nothing. As an intersection-union test (each run must pass the band's
+    /// test on its own) it keeps the level without any assumption linking the runs.
+    static func replicated(_ medians: [Double], baseline: Double) -> Double? {
+        guard medians.count >= 2, baseline != 0 else { return nil }
+        let changes = medians.map { ($0 - baseline) / abs(baseline) }
+        guard changes.allSatisfy({ $0 > 0 }) || changes.allSatisfy({ $0 < 0 }) else { return 0 }
+        return changes.min { abs($0) < abs($1) }
     }
 
     /// Marks a tested metric untestable at the corrected level (left out of Tarone's family).

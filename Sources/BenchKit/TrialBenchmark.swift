@@ -41,10 +41,22 @@ public struct TrialRunner: Sendable {
         var perOperationNs: [Double] = []
         perOperationNs.reserveCapacity(trials)
         for _ in 0..<trials where !StopRequest.isRequested {
-            let ticks = benchmark.runBatch(iterations: iterations)
-            let net = ticks > overheadTicks ? ticks - overheadTicks : 0
-            perOperationNs.append(clock.nanoseconds(net) / Double(iterations))
+            perOperationNs.append(timeTrial(&benchmark))
         }
+        return measurement(of: benchmark, trials: perOperationNs, threads: threads, param: param)
+    }
+
+    /// One timed batch of `benchmark`, in ns per operation, timer overhead removed.
+    @inline(__always)
+    func timeTrial<B: TrialBenchmark>(_ benchmark: inout B) -> Double {
+        let ticks = benchmark.runBatch(iterations: iterations)
+        let net = ticks > overheadTicks ? ticks - overheadTicks : 0
+        return clock.nanoseconds(net) / Double(iterations)
+    }
+
+    /// The row for `benchmark` from its per-operation trials; nil without trials.
+    func measurement<B: TrialBenchmark>(of benchmark: B, trials perOperationNs: [Double], threads: Int,
+                                        param: String) -> Measurement? {
         guard let statistics = SampleStatistics(perOperationNs) else { return nil }
         return Measurement(benchmark: benchmark.benchmark, variant: benchmark.variant, threads: threads,
                            param: param.isEmpty ? "iterations=\(iterations)" : param,

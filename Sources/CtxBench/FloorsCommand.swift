@@ -10,7 +10,7 @@ import RunFormat
 struct FloorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "floors",
-        abstract: "Measure the physical floors: timer read, uncontended CAS, getppid system call, core-to-core CAS round trip.")
+        abstract: "Measure the physical floors: timer read, uncontended CAS, getppid system call (beside its C twin, trial by trial, with their ratio), core-to-core CAS round trip.")
 
     @Option(help: ArgumentHelp("CPU to measure on (default: the quietest allowed CPU).", valueName: "n"))
     var cpu: Int?
@@ -45,7 +45,15 @@ struct FloorsCommand: ParsableCommand {
         let measurements = try FloorsSession.run(cpu: cpu, partnerCPU: partner, runner: runner, benchRun: benchRun,
                                                  injectDelayNs: injectDelayNs)
         for m in measurements {
-            print("\(m.variant): \(CSVFormat.number((m.statistics.p50 * 100).rounded() / 100)) ns (median of \(m.statistics.count) trials)")
+            let trials = "median of \(m.statistics.count) trials"
+            switch m.variant {
+            case "ratio":
+                print("syscall_getppid / its C twin: \(CSVFormat.number((m.statistics.p50 * 1000).rounded() / 1000))x (\(trials), paired)")
+            case "reference":
+                print("syscall_getppid, C twin: \(CSVFormat.number((m.statistics.p50 * 100).rounded() / 100)) ns (\(trials))")
+            default:
+                print("\(m.variant): \(CSVFormat.number((m.statistics.p50 * 100).rounded() / 100)) ns (\(trials))")
+            }
         }
         print(benchRun.directory.path)
         if StopRequest.isRequested { throw ExitCode(130) }

@@ -4,6 +4,7 @@
 
 import BenchKit
 import CPlatform
+import CReference
 import Glibc
 
 /// A fenced rdtsc read (the interval-closing `rdtscp; lfence`).
@@ -36,4 +37,13 @@ public struct SyscallFloor: TrialBenchmark {
         }
         return kb_rdtsc_end() &- start
     }
+}
+
+/// The system-call floor's C twin (CReference): the same getppid loop compiled
+/// as C, run trial by trial beside `SyscallFloor`. Their ratio is the Swift
+/// call site's cost, and it stays put when the host moves the floor itself.
+public struct SyscallFloorTwin: TrialBenchmark {
+    public let benchmark = "floor", variant = "reference", metric = "syscall"
+    public init() {}
+    public mutating func runBatch(iterations: Int) -> UInt64 { kb_reference_getppid_batch(iterations) }
 }

@@ -24,8 +24,9 @@ public enum FloorsSession {
         let team = ThreadTeam(cpus: [cpu], scheduling: scheduling) { _, _ in Outcome() }
         try team.launch(body: { _, outcome in
             var timer = TimerReadFloor(), cas = UncontendedCASFloor(), syscall = SyscallFloor(delay: delay)
-            outcome.measurements += [runner.measure(&timer), runner.measure(&cas), runner.measure(&syscall)]
-                .compactMap { $0 }
+            var twin = SyscallFloorTwin()
+            outcome.measurements += [runner.measure(&timer), runner.measure(&cas)].compactMap { $0 }
+            outcome.measurements += syscallRows(&syscall, twin: &twin, runner: runner)
             guard let partnerCPU, !StopRequest.isRequested else { return }
             do {
                 var pingPong = try CacheLinePingPong(cpu: cpu, partnerCPU: partnerCPU)
@@ -45,6 +46,21 @@ public enum FloorsSession {
         let outcome = team.workspaces[0]
         if let error = outcome.error { throw error }
         return Result(measurements: outcome.measurements, scheduling: team.memberScheduling[0])
+    }
+
+    /// The system-call floor and its C twin, trial by trial, and the ratio
+    /// of the two trial by trial (variant `ratio`, param
+    /// `syscall_getppid_over_c_twin;...`): the row a gate can hold to a few
+    /// percent on a VM whose floors move more than that between runs.
+    static func syscallRows(_ syscall: inout SyscallFloor, twin: inout SyscallFloorTwin,
+                            runner: TrialRunner) -> [Measurement] {
+        let iterations = "iterations=\(runner.iterations)"
+        let (swift, c) = runner.measurePaired(&syscall, param: iterations,
+                                              &twin, param: "peer=c_twin_getppid;\(iterations)")
+        guard let swift, let c else { return [swift, c].compactMap { $0 } }
+        let ratio = Measurement.ratio(swift, over: c, benchmark: "floor",
+                                      param: "syscall_getppid_over_c_twin;\(iterations)", metric: "syscall")
+        return [swift, c, ratio].compactMap { $0 }
     }
 
     /// `ctxbench floors`: measures on `cpu` (default: the quietest allowed

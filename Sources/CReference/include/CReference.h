@@ -24,6 +24,10 @@ uint64_t kb_reference_mcs_batch(long iterations);     // MCS, caller's qnode
 /// The physical floor: `iterations` uncontended lock cmpxchg on a private line.
 uint64_t kb_reference_cas_batch(long iterations);
 
+/// The system-call floor's twin: `iterations` getppid() calls in a loop,
+/// timed inside C with kb_rdtsc_begin/kb_rdtsc_end; returns elapsed ticks.
+uint64_t kb_reference_getppid_batch(long iterations);
+
 #include "ipc_channel.h"
 
 #endif
