@@ -44,7 +44,8 @@ struct GateReplicationTests {
             let replicated = try #require(verdict.replicatedChange)
             #expect(abs(replicated - 0.10) < 0.005)
             #expect(verdict.decidingChange == verdict.replicatedChange)
-            #expect(GateReport.text(result).contains("+10.0%"))
+            #expect(GateReport.text(result).contains(GateReport.percent(replicated)))
+            #expect(!GateReport.text(result).contains(GateReport.percent(verdict.change)))
         }
     }
 
