@@ -12,15 +12,15 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Convert rminnich/ftq, LLNL fwq, cyclictest or oslat output into a kbench run directory.",
         discussion: """
-            rminnich-ftq: its NAME_<thread>.dat files ('#' header with Frequency, then 'time count'
-              rows) -> ftq.csv, so 'analysis spectrum DIR' works on it.
-            fwq: LLNL fwq's NAME_<t>_times.dat files (cycles per line; give --tsc-ghz) or fwq-th's
-              single file ('Speed:' and 'Thread T running on CPUs' lines) -> fwq.csv.
-            cyclictest: the output of 'cyclictest -h US' (or -H) -> summary.csv and trials.csv, one
-              row per thread, latency in us.
+            rminnich-ftq: its NAME_<thread>.dat files ('#' header with Frequency, then 'time count' \
+            rows) -> ftq.csv, so 'analysis spectrum DIR' works on it.
+            fwq: LLNL fwq's NAME_<t>_times.dat files (cycles per line; give --tsc-ghz) or fwq-th's \
+            single file ('Speed:' and 'Thread T running on CPUs' lines) -> fwq.csv.
+            cyclictest: the output of 'cyclictest -h US' (or -H) -> summary.csv and trials.csv, one \
+            row per thread, latency in us.
             oslat: oslat's report -> summary.csv and trials.csv, one row per core.
-            Every import writes meta.json (tool = the source tool, parameters.imported_from and
-            imported_file; what the file does not record is null), so 'analysis gate' compares two
+            Every import writes meta.json (tool = the source tool, parameters.imported_from and \
+            imported_file; what the file does not record is null), so 'analysis gate' compares two \
             imports of the same tool. Histograms give the gate at most 10000 trials (quantiles).
             """)
 

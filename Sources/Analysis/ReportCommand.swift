@@ -12,10 +12,10 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Print the papers' tables (4.1, 4.2, 6.1, 6.2, FTQ noise, ...) from kbench runs.",
         discussion: """
-            Each RUN is a run directory or a directory holding several (a suite directory):
-            every directory below it with a meta.json and a summary.csv is read. Each table sits
-            beside the papers' figures and shows multiples of this machine's floors when a
-            `ctxbench floors` run is among the inputs. Rows that no table claims are listed at
+            Each RUN is a run directory or a directory holding several (a suite directory): \
+            every directory below it with a meta.json and a summary.csv is read. Each table sits \
+            beside the papers' figures and shows multiples of this machine's floors when a \
+            `ctxbench floors` run is among the inputs. Rows that no table claims are listed at \
             the end. Plots (PNG) found in the runs are linked.
             """)
 

@@ -13,13 +13,13 @@ struct SpectrumCommand: ParsableCommand {
         commandName: "spectrum",
         abstract: "Power spectra, labelled peaks and noise summary of an FTQ run.",
         discussion: """
-            RUN is an ftq run directory or an ftq.csv file (thread,cpu,quantum,start_ns,work).
-            The sample rate comes from RUN's meta.json, else from the start_ns spacing, else
-            --sample-rate. 'periodogram' equals scipy.signal.periodogram(x, fs, window='boxcar',
-            detrend='constant', scaling='density'); 'welch' equals scipy.signal.welch(x, fs,
-            window='hann', nperseg=N, noverlap=N/2, detrend='constant', scaling='density').
-            Writes spectrum.csv (freq_hz,power in work^2/Hz), spectrum_<Z>hz.csv per zoom,
-            peaks.csv (freq_hz,power,prominence_db,harmonic_of_hz,label), noise.csv,
+            RUN is an ftq run directory or an ftq.csv file (thread,cpu,quantum,start_ns,work). \
+            The sample rate comes from RUN's meta.json, else from the start_ns spacing, else \
+            --sample-rate. 'periodogram' equals scipy.signal.periodogram(x, fs, window='boxcar', \
+            detrend='constant', scaling='density'); 'welch' equals scipy.signal.welch(x, fs, \
+            window='hann', nperseg=N, noverlap=N/2, detrend='constant', scaling='density'). \
+            Writes spectrum.csv (freq_hz,power in work^2/Hz), spectrum_<Z>hz.csv per zoom, \
+            peaks.csv (freq_hz,power,prominence_db,harmonic_of_hz,label), noise.csv, \
             summary.csv and meta.json into --out (default RUN/analysis).
             """)
 

@@ -15,10 +15,10 @@ struct FTQCommand: ParsableCommand {
         commandName: "ftq",
         abstract: "Sample OS noise with a fixed time quantum (FTQ) or fixed work quantum (FWQ) loop on pinned CPUs.",
         discussion: """
-            Each sampler counts work units until the TSC passes the quantum's absolute deadline and
-            records (start, work); interrupted quanta come out short and whole missed quanta as zero.
-            Writes ftq.csv (or fwq.csv), interrupts.csv (the /proc/interrupts counts of the measured
-            CPUs before and after), summary.csv and meta.json. Analyse with `analysis spectrum DIR`.
+            Each sampler counts work units until the TSC passes the quantum's absolute deadline and \
+            records (start, work); interrupted quanta come out short and whole missed quanta as zero. \
+            Writes ftq.csv (or fwq.csv), interrupts.csv (the /proc/interrupts counts of the measured \
+            CPUs before and after), summary.csv and meta.json. Analyse with `analysis spectrum DIR`. \
             Ctrl-C stops at once, keeps what was collected and marks the run incomplete.
 
             Under a launcher (mpirun, srun) each rank writes OUT/rank-<N>/ with a `launch` object in meta.json (rank, host, job, the wall-clock instant of start_ns = 0, how well the clock agrees), and measures the CPUs the launcher bound it to: `srun -N 64 ftq --duration 60 --out /shared/run`, then `analysis merge /shared/run`. --mode bsp computes a fixed quantum of work and meets every rank at a barrier, step after step, writing bsp.csv (step,start_ns,compute_ns,step_ns).

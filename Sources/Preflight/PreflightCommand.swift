@@ -21,13 +21,13 @@ struct PreflightCommand: ParsableCommand {
         commandName: "preflight",
         abstract: "Check (and with --apply, quiet) the CPUs a kbench run will use.",
         discussion: """
-            Checks isolcpus, nohz_full, rcu_nocbs, IRQs routed to the CPUs, cpufreq governor and limits and
-            idle states (libcpupower), SMT siblings, clocksource, transparent huge pages, RT throttling, swap,
-            other tasks on the CPUs, and restore files a shield left behind. Each finding is pass, warn or
+            Checks isolcpus, nohz_full, rcu_nocbs, IRQs routed to the CPUs, cpufreq governor and limits and \
+            idle states (libcpupower), SMT siblings, clocksource, transparent huge pages, RT throttling, swap, \
+            other tasks on the CPUs, and restore files a shield left behind. Each finding is pass, warn or \
             fail with the command that fixes it.
 
-            --apply shields the CPUs until the command after `--` exits (or, without one, until Ctrl-C or
-            SIGTERM), then restores everything. The changes are written to /run/kbench/restore-PID.json before
+            --apply shields the CPUs until the command after `--` exits (or, without one, until Ctrl-C or \
+            SIGTERM), then restores everything. The changes are written to /run/kbench/restore-PID.json before \
             they are made; `preflight --restore FILE` undoes a shield whose process died.
             """)
 
