@@ -7,7 +7,8 @@ import PreflightKit
 extension BenchRun {
     /// A run configured from the shared command-line options. With
     /// `--isolate`, the shield is applied here, before the environment is
-    /// stamped, and restored when the process exits (`IsolationSession`).
+    /// stamped, and restored when the run finishes (recorded in meta.json) or, at the
+    /// latest, when the process exits (`IsolationSession`).
     /// `settings` replaces `options.settings(tool:)` when the tool adjusted them.
     public convenience init(tool: String, options: RunOptions, settings: RunSettings? = nil, cpus: CPUSet,
                             parameters: [String: JSONValue] = [:],
@@ -22,5 +23,6 @@ extension BenchRun {
             settings.isolation = IsolationSession.begin(cpus: isolate, fifo: options.fifo, commandLine: arguments)
         }
         try self.init(tool: tool, settings: settings, cpus: cpus, parameters: parameters, arguments: arguments)
+        if options.isolate != nil { restoreIsolationAtFinish { IsolationSession.end() } }
     }
 }

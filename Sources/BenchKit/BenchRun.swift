@@ -17,6 +17,8 @@ public final class BenchRun: Sendable {
     public let timerOverhead: TimerOverhead
     public let settings: RunSettings
     private let meta: Mutex<RunMetadata>
+    /// Undoes `--isolate`'s shield when the run finishes (`restoreIsolationAtFinish`).
+    private let isolationEnd = Mutex<(@Sendable () -> RunMetadata.Isolation.Restore?)?>(nil)
     /// /proc/stat when measuring began, for the CPU time accounting of meta.json.
     private let cpuTimesAtStart: CPUTimes
 
@@ -151,12 +153,24 @@ public final class BenchRun: Sendable {
 
     /// Writes summary.csv and trials.csv for `measurements` and the final
     /// meta.json. `complete` is false when the run was interrupted.
+    /// Has `finish` call `end` once, before it writes meta.json: the
+    /// measurement is over, so the shield (`--isolate`) is undone there and
+    /// what the restore did goes into meta.json's `isolation.restore`, instead
+    /// of happening at exit where no file records it.
+    public func restoreIsolationAtFinish(_ end: @escaping @Sendable () -> RunMetadata.Isolation.Restore?) {
+        isolationEnd.withLock { $0 = end }
+    }
+
     public func finish(measurements: [RunFormat.Measurement], complete: Bool) throws {
         if !measurements.isEmpty {
             try SummaryFile.write(measurements, to: directory.file(SummaryFile.name))
             try TrialsFile.write(measurements, to: directory.file(TrialsFile.name))
         }
         if !complete { warn("run interrupted: results cover only what was collected before the stop") }
+        if let end = isolationEnd.withLock({ end in defer { end = nil }; return end }), let restore = end() {
+            meta.withLock { $0.isolation?.restore = restore }
+            for warning in restore.warnings { warn("--isolate restore: \(warning)") }
+        }
         let cpus = CPUSet(meta.withLock { $0.cpus })
         let spent = cpuTimesAtStart.millisecondsUntil(CPUTimes.read(), cpus: cpus)
         for (cpu, times) in spent.sorted(by: { $0.key < $1.key }) where (times["steal"] ?? 0) > 0 {

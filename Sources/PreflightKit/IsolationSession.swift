@@ -29,7 +29,7 @@ public enum IsolationSession {
                                          restoreFile: nil)
         }
         active.withLock { $0 = (journal, tree) }
-        atexit { IsolationSession.end() }
+        atexit { _ = IsolationSession.end() }
         var plan = Shield.Plan(cpus: cpus, joinPID: Int(getpid()))
         plan.joinOnlyWhenRequired = true
         plan.disableRTThrottling = fifo
@@ -38,14 +38,18 @@ public enum IsolationSession {
         return outcome.isolation(cpus: cpus, restoreFile: journal.resolvedPath)
     }
 
-    /// Restores the shield now (idempotent: a second call does nothing).
-    /// Prints what could not be undone, and keeps the restore file then.
-    public static func end() {
-        guard let (journal, tree) = active.withLock({ state in defer { state = nil }; return state }) else { return }
+    /// Restores the shield now (idempotent: a second call does nothing and
+    /// returns nil). Prints what could not be undone, and keeps the restore
+    /// file then; returns what the restore did, for meta.json.
+    @discardableResult
+    public static func end() -> RunMetadata.Isolation.Restore? {
+        guard let (journal, tree) = active.withLock({ state in defer { state = nil }; return state }) else { return nil }
         let report = ShieldRestore.finish(journal, in: tree)
         for warning in report.warnings { writeStderr("kbench: restore: \(warning)\n") }
         if !report.removedFile {
             writeStderr("kbench: restore incomplete; the restore file stays: preflight --restore \(journal.resolvedPath)\n")
         }
+        return RunMetadata.Isolation.Restore(undone: report.restored.count, warnings: report.warnings,
+                                             complete: report.removedFile)
     }
 }

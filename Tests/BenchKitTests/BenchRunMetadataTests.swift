@@ -1,10 +1,33 @@
 import Foundation
+import Synchronization
 import SystemPackage
 import Testing
 import RunFormat
 @testable import BenchKit
 
 @Suite(.serialized) struct RunMetadataTests {
+    /// `--isolate`: the shield is undone when the run finishes, once, and
+    /// meta.json says how the restore went (the warnings are the run's too).
+    @Test func finishRestoresTheShieldOnceAndRecordsHow() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbench-meta-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let shield = RunMetadata.Isolation(cpus: "1", method: "cgroup1 cpuset shield", applied: ["a", "b"], warnings: [],
+                                           restoreFile: "/run/kbench/restore-1.json")
+        let run = try BenchRun(tool: "test", settings: RunSettings(outputDirectory: dir, lockMemory: false, isolation: shield),
+                               cpus: [0])
+        let calls = Mutex(0)
+        run.restoreIsolationAtFinish {
+            calls.withLock { $0 += 1 }
+            return .init(undone: 1, warnings: ["IRQ 36: EPERM"], complete: false)
+        }
+        try run.finish(measurements: [], complete: true)
+        try run.finish(measurements: [], complete: true)
+        #expect(calls.withLock { $0 } == 1)
+        let meta = try RunMetadata.read(path: dir + "/meta.json")
+        #expect(meta.isolation?.restore == .init(undone: 1, warnings: ["IRQ 36: EPERM"], complete: false))
+        #expect(meta.warnings.contains("--isolate restore: IRQ 36: EPERM"))
+    }
+
     @Test func metaJSONHoldsEveryField() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kbench-meta-\(UUID().uuidString)").path
         let run = try BenchRun(tool: "test", settings: RunSettings(outputDirectory: dir, lockMemory: false), cpus: [0],

@@ -129,8 +129,9 @@ import Testing
         #expect(isolation.applied.contains { $0.hasPrefix("RT throttling off") })
         let file = try #require(isolation.restoreFile)
         #expect(try RestoreFile.read(path: file).commandLine == ["ftq", "--isolate", "2"])
-        IsolationSession.end()
-        IsolationSession.end()
+        let restore = try #require(IsolationSession.end())
+        #expect(IsolationSession.end() == nil)
+        #expect(restore.complete && restore.warnings.isEmpty && restore.undone >= isolation.applied.count / 2)
         #expect(!FileManager.default.fileExists(atPath: file))
         #expect(f.get("/proc/sys/kernel/sched_rt_runtime_us") == "950000" && !f.tree.exists("/sys/fs/cgroup/kbench-shield"))
         // Without --fifo, RT throttling is left alone.
