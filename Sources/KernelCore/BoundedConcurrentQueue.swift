@@ -76,7 +76,9 @@ public struct BoundedConcurrentQueue: @unchecked Sendable {
 
     /// Writes one message. `.full` when there is no room (or the consumer
     /// index is corrupt); `.contended` after `maxAttempts` lost races (0: no limit).
-    @inlinable
+    // Always inlined: left to itself the optimizer made this a call, with the
+    // queue passed through memory, in the specialized loops that drive it.
+    @inlinable @inline(__always)
     public func enqueue(_ message: UnsafeRawPointer, maxAttempts: Int = 0) -> BCQEnqueueResult {
         var attempts = 0
         var prod: UInt32
@@ -94,14 +96,16 @@ public struct BoundedConcurrentQueue: @unchecked Sendable {
             if maxAttempts > 0 && attempts >= maxAttempts { return .contended }
         }
         let slot = slots + Int(prod & mask) * slotBytes
-        (slot + 8).copyMemory(from: message, byteCount: messageBytes)
+        MessageCopy.copy(slot + 8, from: message, bytes: messageBytes)
         // Releasing: the message is visible before its ready flag.
         SharedMemory.word(slot, 0).pointee.store(1, ordering: .releasing)
         return .enqueued
     }
 
     /// Copies the next message into `out`; false when there is none.
-    @inlinable
+    // Always inlined: left to itself the optimizer made this a call, with the
+    // queue passed through memory, in the specialized loops that drive it.
+    @inlinable @inline(__always)
     public func dequeue(into out: UnsafeMutableRawPointer) -> Bool {
         var claimed: UInt32
         while true {
@@ -115,16 +119,25 @@ public struct BoundedConcurrentQueue: @unchecked Sendable {
         }
         let slot = slots + Int(claimed & mask) * slotBytes
         let ready = SharedMemory.word(slot, 0)
-        var wait = SpinWait()
         // Acquiring: the message is read only after the producer published it.
-        while ready.pointee.load(ordering: .acquiring) == 0 { wait.once() }
-        out.copyMemory(from: slot + 8, byteCount: messageBytes)
+        if ready.pointee.load(ordering: .acquiring) == 0 { SpinWait.untilReady(ready) }
+        MessageCopy.copy(out, from: slot + 8, bytes: messageBytes)
         ready.pointee.store(0, ordering: .relaxed)
-        // Consumers release slots in claim order.
-        while index(Self.consPubIdx).pointee.load(ordering: .relaxed) != claimed { wait.once() }
+        // Consumers release slots in claim order. Relaxed: only our own turn
+        // is read here; the releasing store below orders what the producer needs.
+        if index(Self.consPubIdx).pointee.load(ordering: .relaxed) != claimed { waitForTurn(claimed) }
         // Releasing: our copy-out and cleared flag precede the slot's reuse.
         index(Self.consPubIdx).pointee.store(claimed &+ 1, ordering: .releasing)
         return true
+    }
+
+    /// Out of line, so the uncontended dequeue stays small enough to inline:
+    /// waits until every consumer that claimed before us has released its slot.
+    @inline(never) @usableFromInline
+    func waitForTurn(_ claimed: UInt32) {
+        var wait = SpinWait()
+        // Relaxed: as in `dequeue`, only the turn is read.
+        while index(Self.consPubIdx).pointee.load(ordering: .relaxed) != claimed { wait.once() }
     }
 
     /// True when nothing is queued (a snapshot).

@@ -2,6 +2,7 @@
 
 import CPlatform
 import Glibc
+import Synchronization
 
 /// Spins with `pause`, and every `yieldEvery` spins gives the CPU away with
 /// sched_yield. The thesis' producers are the kernel and cannot be preempted
@@ -31,5 +32,15 @@ public struct SpinWait {
         } else {
             kb_pause()
         }
+    }
+
+    /// Waits until a queue slot's ready flag is set: a consumer that claimed a
+    /// slot its producer has not published yet. Out of line, so the queues'
+    /// uncontended paths (which only test the flag) stay small enough to inline.
+    @inline(never)
+    public static func untilReady(_ ready: UnsafeMutablePointer<Atomic<UInt64>>) {
+        var wait = SpinWait()
+        // Acquiring: the caller reads the message only after the producer published it.
+        while ready.pointee.load(ordering: .acquiring) == 0 { wait.once() }
     }
 }

@@ -87,17 +87,21 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
     /// Writes one message (`layout.messageBytes` bytes from `message`).
     /// False only when the queue could not grow (mmap failed); the message
     /// is then not queued.
-    @inlinable
+    // Always inlined: left to itself the optimizer made this a call, with the
+    // queue passed through memory, in the specialized loops that drive it.
+    @inlinable @inline(__always)
     public func produce(_ message: UnsafeRawPointer) -> Bool {
         guard let slot = claim() else { return false }
-        slot.message.copyMemory(from: message, byteCount: layout.messageBytes)
+        MessageCopy.copy(slot.message, from: message, bytes: layout.messageBytes)
         publish(slot)
         return true
     }
 
     /// Claims a slot for one message; fill it through `UCQSlot.message`, then
     /// `publish` it. Between the two, consumers that reach the slot wait.
-    @inlinable
+    // Always inlined: left to itself the optimizer made this a call, with the
+    // queue passed through memory, in the specialized loops that drive it.
+    @inlinable @inline(__always)
     public func claim() -> UCQSlot? {
         // Relaxed: the flag only routes us; the lock orders what matters.
         if sharedWord(Self.prodOverflow).pointee.load(ordering: .relaxed) == 0 {
@@ -111,7 +115,9 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
     }
 
     /// Marks a claimed slot's message complete.
-    @inlinable
+    // Always inlined: left to itself the optimizer made this a call, with the
+    // queue passed through memory, in the specialized loops that drive it.
+    @inlinable @inline(__always)
     public func publish(_ slot: UCQSlot) {
         // Releasing: the message's bytes are visible before the flag.
         SharedMemory.word(slot.container, 0).pointee.store(1, ordering: .releasing)
@@ -172,7 +178,9 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
     /// Copies the next message into `out` (`layout.messageBytes` bytes);
     /// false when the queue is empty. Never blocks on an empty queue; waits
     /// only for a message whose producer has claimed but not published it.
-    @inlinable
+    // Always inlined: left to itself the optimizer made this a call, with the
+    // queue passed through memory, in the specialized loops that drive it.
+    @inlinable @inline(__always)
     public func consume(into out: UnsafeMutableRawPointer) -> Bool {
         var slot: UInt64
         while true {
@@ -190,11 +198,8 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
         let container = layout.container(slot)
         let ready = SharedMemory.word(container, 0)
         // Acquiring: the message bytes are read only after the producer's publish.
-        if ready.pointee.load(ordering: .acquiring) == 0 {
-            var wait = SpinWait()
-            repeat { wait.once() } while ready.pointee.load(ordering: .acquiring) == 0
-        }
-        out.copyMemory(from: container + 8, byteCount: layout.messageBytes)
+        if ready.pointee.load(ordering: .acquiring) == 0 { SpinWait.untilReady(ready) }
+        MessageCopy.copy(out, from: container + 8, bytes: layout.messageBytes)
         ready.pointee.store(0, ordering: .relaxed)
         // Releasing: the copy-out and the cleared flag happen before the page
         // can be recycled by whoever sees the count full.

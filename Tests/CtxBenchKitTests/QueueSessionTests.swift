@@ -148,6 +148,14 @@ import Glibc
             #expect(pair != nil && ratio != nil, "\(kind)")
             #expect((ratio?.statistics.p50 ?? 0) > 0)
         }
+        // The design's floors, interleaved with the rest: every trial paired with one of the CAS floor's.
+        let floorTrials = rows.first?.trials.count ?? 0
+        for variant in ["reference:locked_ops_3", "reference:ucq_pair_model", "reference:locked_ops_2", "reference:bcq_pair_model"] {
+            let ratio = rows.first { $0.variant == variant && $0.metric == "uncontended_pair_over_cas" }
+            #expect((ratio?.statistics.p50 ?? 0) > 0, "\(variant)")
+            #expect(ratio?.trials.count == floorTrials, "\(variant)")
+        }
+        #expect(floorTrials == runner.trials)
     }
 }
 

@@ -51,6 +51,19 @@ bool kb_qref_mutex_dequeue(kb_qref *queue, void *out);
 uint64_t kb_qref_time_pairs(kb_qref *queue, const void *message, void *out, uint64_t iterations,
                             uint64_t *failures);
 
+/// The floor under the uncontended pair of UCQ and BCQ (locked_floor.c): what
+/// a pair of this design cannot go below on this CPU, measured beside the queues.
+/// `iterations` times, `locked_ops` (1 to 3) locked read-modify-writes back to
+/// back, each on its own line: the producer's fetch-and-add, the consumer's
+/// compare-and-swap and (UCQ) the page's consumed count. With `with_stores`,
+/// also the plain stores a pair must make between them, in the queue's order:
+/// the message copied into a 32-byte container by inline words, its ready
+/// flag set, the message copied out, the flag cleared (`message_bytes`, 8 to
+/// 24, a multiple of 8). Timed in TSC ticks with CPlatform's fenced reads,
+/// exactly as kb_qref_time_pairs.
+uint64_t kb_qref_time_locked_floor(uint32_t locked_ops, bool with_stores, uint32_t message_bytes,
+                                   const void *message, void *out, uint64_t iterations);
+
 /// Bytes the queue holds for messages: the most at any time, and now.
 uint64_t kb_qref_peak_bytes(const kb_qref *queue);
 uint64_t kb_qref_current_bytes(const kb_qref *queue);
