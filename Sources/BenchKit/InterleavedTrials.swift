@@ -13,9 +13,6 @@ public enum InterleavedTrials {
     /// Warm-up batches of each, then `runner.trials` rounds; one row per
     /// batch that measured at least one trial, in the order of `batches`.
     public static func run<B: TrialBenchmark>(_ batches: inout [B], runner: TrialRunner, param: String) -> [Measurement] {
-        var one = runner
-        one.trials = 1
-        one.warmupBatches = 0
         for index in batches.indices {
             for _ in 0..<runner.warmupBatches { _ = batches[index].runBatch(iterations: runner.iterations) }
         }
@@ -23,14 +20,11 @@ public enum InterleavedTrials {
         for round in 0..<runner.trials where !StopRequest.isRequested {
             for offset in batches.indices {
                 let index = (round + offset) % batches.count
-                trials[index] += one.measure(&batches[index], param: param)?.trials ?? []
+                trials[index].append(runner.timeTrial(&batches[index]))
             }
         }
         return batches.indices.compactMap { index in
-            guard let statistics = SampleStatistics(trials[index]) else { return nil }
-            return Measurement(benchmark: batches[index].benchmark, variant: batches[index].variant, threads: 1,
-                               param: param, metric: batches[index].metric, unit: "ns", lowerIsBetter: true,
-                               statistics: statistics, trials: trials[index])
+            runner.measurement(of: batches[index], trials: trials[index], threads: 1, param: param)
         }
     }
 
