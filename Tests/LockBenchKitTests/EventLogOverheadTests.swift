@@ -25,13 +25,16 @@ extension LockBenchSuite {
                 let counted = setup.log.count(EventLogSetup.receiverDomain, cpu: 0)
                 #expect(counted == ([.a, .b].contains(configuration) ? 0 : 10), "\(configuration): \(counted) events counted")
             }
-            // Another receiver domain turns (b) into a cross-domain event: the test is real, not hoisted away.
-            let other = MessageBuffers(words: 4, receiverDomain: 2)
-            defer { other.deallocate() }
-            let setup = EventLogSetup(.b, cpuSlots: 1)
+            // The test reads the receiver's word: a (c) sender (domain 2) to a
+            // receiver moved into domain 2 is a same-domain event, nothing counted.
+            let same = MessageBuffers(words: 4, receiverDomain: EventLogSetup.receiverDomain + 1)
+            defer { same.deallocate() }
+            let setup = EventLogSetup(.c, cpuSlots: 1)
             defer { setup.deallocate() }
-            _ = setup.batch(cpu: 0, work: other, iterations: 7)
-            #expect(setup.log.count(2, cpu: 0) == 7)
+            _ = setup.batch(cpu: 0, work: same, iterations: 7)
+            #expect(setup.log.count(1, cpu: 0) == 0 && setup.log.count(2, cpu: 0) == 0)
+            _ = setup.batch(cpu: 0, work: work, iterations: 7)
+            #expect(setup.log.count(1, cpu: 0) == 7)
         }
 
         @Test("team trials run every variant each round, starting at round mod k, and keep each variant's trials apart")
