@@ -12,6 +12,17 @@ let hotPathFlags: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
+/// LockBenchKit compares loops that differ by a few instructions (a disabled
+/// lock against none, event logging (b) against (a)). Every function and
+/// every innermost loop starts on a 64-byte line, so where a variant's code
+/// lands no longer depends on the code before it in the binary, and a few
+/// extra bytes cannot move the rest of its loop across a line (an op-cache
+/// window) and be charged for it.
+let alignedLoopFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Xllvm", "-align-all-functions=6",
+                  "-Xllvm", "-x86-experimental-pref-innermost-loop-alignment=6"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "kbench",
     products: [
@@ -86,7 +97,7 @@ let package = Package(
         // on ctxbench's IPC conversation (one IPC path for both tools).
         .target(name: "LockBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "KernelCore", "VcoreEmulation",
                                                      "CPlatform", "CReference", "CtxBenchKit"],
-                swiftSettings: hotPathFlags),
+                swiftSettings: hotPathFlags + alignedLoopFlags),
         // Preflight checks and the shield (cpuset, IRQs, idle states, RT
         // throttling) with its restore file, over a filesystem root the tests fake.
         .target(name: "PreflightKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CCpupower", "CPlatform",

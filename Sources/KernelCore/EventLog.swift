@@ -61,11 +61,13 @@ public struct EventLog: BitwiseCopyable, @unchecked Sendable {
     }
 
     /// The hot path: a thread of domain `from` hands over to one of domain
-    /// `to` on CPU slot `cpu`. Same domain: one compare, one branch.
+    /// `to` on CPU slot `cpu`. Same domain: one compare, one branch, not
+    /// taken: `_slowPath` tells the compiler the record is the rare case, so
+    /// it places the call out of the straight line instead of jumping over it.
     @inlinable
     @inline(__always)
     public func event(from: DomainID, to: DomainID, cpu: Int, parameter: UInt32) {
-        if from != to { record(from: from, to: to, cpu: cpu, parameter: parameter) }
+        if _slowPath(from != to) { record(from: from, to: to, cpu: cpu, parameter: parameter) }
     }
 
     /// A cross-domain event: counted and logged as the receiving domain asks.

@@ -13,23 +13,40 @@ import Platform
 /// copied from a sender's buffer into a receiver's and a sequence number
 /// bumped. A section this short makes any lock (and any disabled lock's
 /// test) a bigger share than in a real IPC.
+///
+/// The word after the receiver's sequence number is its thread domain
+/// (`receiverDomainWord`): Uhlig keeps the domain id in the thread control
+/// block beside data the IPC path reads anyway (§4.5), so the event-logging
+/// test reads it from the line the transfer has just written.
 @frozen
 public struct MessageBuffers: BitwiseCopyable, @unchecked Sendable {
     public static let defaultWords = 32
     public static let maximumWords = 4096
     @usableFromInline let sender: UnsafeMutablePointer<UInt64>
+    /// The message, then the sequence number (`words`), then the domain (`words + 1`).
     @usableFromInline let receiver: UnsafeMutablePointer<UInt64>
     public let words: Int
 
-    public init(words: Int = MessageBuffers.defaultWords) {
+    /// Buffers of `words` words; the receiver belongs to `receiverDomain`.
+    public init(words: Int = MessageBuffers.defaultWords, receiverDomain: DomainID = 0) {
         precondition((1...Self.maximumWords).contains(words), "MessageBuffers: 1-4096 words")
         self.words = words
-        let lines = (words + 1) * 8 / CacheLine.size + 1
-        sender = CacheLine.allocate(lines: lines).bindMemory(to: UInt64.self, capacity: words + 1)
-        receiver = CacheLine.allocate(lines: lines).bindMemory(to: UInt64.self, capacity: words + 1)
-        sender.initialize(repeating: 0, count: words + 1)
-        receiver.initialize(repeating: 0, count: words + 1)
+        let lines = (words + 2) * 8 / CacheLine.size + 1
+        sender = CacheLine.allocate(lines: lines).bindMemory(to: UInt64.self, capacity: words + 2)
+        receiver = CacheLine.allocate(lines: lines).bindMemory(to: UInt64.self, capacity: words + 2)
+        sender.initialize(repeating: 0, count: words + 2)
+        receiver.initialize(repeating: 0, count: words + 2)
+        receiver[words + 1] = UInt64(receiverDomain)
     }
+
+    /// The receiver's domain word in its control block, which the
+    /// event-logging test reads on every message (a kernel reads the
+    /// receiver's per IPC): a plain 64-bit word, so the read can be a
+    /// compare's memory operand. The compiler cannot hoist that read out of a
+    /// loop that transfers: the transfer stores through `sender` and
+    /// `receiver`, which it cannot prove apart from this word.
+    /// `scripts/check-hot-paths` checks that the compare stays in the loop.
+    public var receiverDomainWord: UnsafePointer<UInt64> { UnsafePointer(receiver + words + 1) }
 
     /// One transfer; `tag` makes every message differ, so nothing is hoisted.
     @inlinable
