@@ -31,6 +31,10 @@ struct MergeCommand: ParsableCommand {
             help: ArgumentHelp("Directories of repeated ftq --mode bsp runs (same ranks as DIR): their measured slowdown is set beside merge's prediction, with the spread of the runs and a verdict.", valueName: "dir"))
     var bsp: [String] = []
 
+    @Option(name: .customLong("ftq"), parsing: .upToNextOption,
+            help: ArgumentHelp("More ftq runs of the same job as DIR, taken interleaved with the --bsp runs (ftq, bsp, ftq, bsp, ...): each gives one more prediction, so the check sets the prediction's spread beside the measurement's.", valueName: "dir"))
+    var ftqRepeats: [String] = []
+
     @Option(name: .customLong("synthesize"), help: ArgumentHelp("Write this many synthetic rank directories into DIR instead of merging (for tests and timing).", visibility: .hidden))
     var synthesize: Int?
 
@@ -59,6 +63,8 @@ struct MergeCommand: ParsableCommand {
             return
         }
         guard bsp.count <= 100 else { throw ValidationError("--bsp takes at most 100 run directories, got \(bsp.count)") }
+        guard ftqRepeats.count <= 100 else { throw ValidationError("--ftq takes at most 100 run directories, got \(ftqRepeats.count)") }
+        guard ftqRepeats.isEmpty || !bsp.isEmpty else { throw ValidationError("--ftq adds predictions to the bsp check: give --bsp runs too") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("\(input) is not a directory")
@@ -75,7 +81,8 @@ struct MergeCommand: ParsableCommand {
                 print("\(synthesize) synthetic ranks (\(synthProfile.rawValue)) in \(input)")
                 return
             }
-            let job = MergeJob(input: input, outputDirectory: out, allowMissing: allowMissing, bspDirectories: bsp)
+            let job = MergeJob(input: input, outputDirectory: out, allowMissing: allowMissing, bspDirectories: bsp,
+                               ftqRepeats: ftqRepeats)
             let result = try job.run(provenance: Provenance.current(),
                                      warn: { writeStderr("analysis: warning: \($0)\n") })
             print(MergeReport.render(result, format: format))
