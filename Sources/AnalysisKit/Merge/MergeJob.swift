@@ -15,8 +15,8 @@ import SystemPackage
 /// With `bspDirectories` (`--bsp`), repeated `ftq --mode bsp` runs are read and checked
 /// against the FTQ ranks first (cheap, fails before any trace is read), their Q is
 /// added to the step grid, and their measured slowdown is set beside
-/// `SlowdownTable.predicted(stepNs:ranks:)` at that Q and rank count (`BSPCheck`,
-/// bsp_check.csv).
+/// `SlowdownTable.predicted(stepNs:ranks:)` at that Q and rank count and beside the
+/// prediction from each `--ftq` repeat (`BSPCheck`, bsp_check.csv).
 public struct MergeJob: Sendable {
     public var input: String
     /// Output directory; nil for `<input>/merge`.
