@@ -12,7 +12,7 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Merge the rank-<N> directories of a multi-rank FTQ run: per-node noise, system-wide against node-local lines, and the bulk-synchronous slowdown.",
         discussion: """
-            DIR holds rank-0, rank-1, ... as written by ftq run under srun or mpirun (each meta.json with its launch object). Ranks are read one at a time and aligned on the shared time base (launch.time_zero_realtime_ns). Writes ranks.csv, nodes.csv, lines.csv, heatmap.csv, slowdown_q.csv, slowdown_ranks.csv (with --bsp also bsp_check.csv) and meta.json into --out (default DIR/merge); scripts/plot-merge draws the heat map, the per-node noise fraction and the slowdown against Q. The slowdown of a job computing for Q between barriers is the mean over steps of the largest noise any rank saw in that window, divided by Q; it is extrapolated to more ranks by resampling the measured windows, aligned (same windows across nodes) and unaligned (independent).
+            DIR holds rank-0, rank-1, ... as written by ftq run under srun or mpirun (each meta.json with its launch object). Ranks are read one at a time and aligned on the shared time base (launch.time_zero_realtime_ns). Writes ranks.csv, nodes.csv, lines.csv, heatmap.csv, slowdown_q.csv, slowdown_ranks.csv (with --bsp also bsp_check.csv) and meta.json into --out (default DIR/merge); scripts/plot-merge draws the heat map, the per-node noise fraction and the slowdown against Q. The slowdown of a job computing for Q between barriers is the mean over its steps, one after another, of the largest delay over the ranks, divided by Q; a rank's delay is read by walking its trace from the step's start until an undisturbed Q of work is done (the 99% quantile of its work in blocks of Q). It is extrapolated to more ranks by resampling the measured windows, aligned (same windows across nodes) and unaligned (independent).
             """)
 
     @Argument(help: ArgumentHelp("The job's output directory, holding rank-<N> directories.", valueName: "dir"))
@@ -30,6 +30,10 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .customLong("bsp"), parsing: .upToNextOption,
             help: ArgumentHelp("Directories of repeated ftq --mode bsp runs (same ranks as DIR): their measured slowdown is set beside merge's prediction, with the spread of the runs and a verdict.", valueName: "dir"))
     var bsp: [String] = []
+
+    @Option(name: .customLong("ftq"), parsing: .upToNextOption,
+            help: ArgumentHelp("More ftq runs of the same job as DIR, taken interleaved with the --bsp runs (ftq, bsp, ftq, bsp, ...): each gives one more prediction, so the check sets the prediction's spread beside the measurement's.", valueName: "dir"))
+    var ftqRepeats: [String] = []
 
     @Option(name: .customLong("synthesize"), help: ArgumentHelp("Write this many synthetic rank directories into DIR instead of merging (for tests and timing).", visibility: .hidden))
     var synthesize: Int?
@@ -59,6 +63,8 @@ struct MergeCommand: ParsableCommand {
             return
         }
         guard bsp.count <= 100 else { throw ValidationError("--bsp takes at most 100 run directories, got \(bsp.count)") }
+        guard ftqRepeats.count <= 100 else { throw ValidationError("--ftq takes at most 100 run directories, got \(ftqRepeats.count)") }
+        guard ftqRepeats.isEmpty || !bsp.isEmpty else { throw ValidationError("--ftq adds predictions to the bsp check: give --bsp runs too") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("\(input) is not a directory")
@@ -75,7 +81,8 @@ struct MergeCommand: ParsableCommand {
                 print("\(synthesize) synthetic ranks (\(synthProfile.rawValue)) in \(input)")
                 return
             }
-            let job = MergeJob(input: input, outputDirectory: out, allowMissing: allowMissing, bspDirectories: bsp)
+            let job = MergeJob(input: input, outputDirectory: out, allowMissing: allowMissing, bspDirectories: bsp,
+                               ftqRepeats: ftqRepeats)
             let result = try job.run(provenance: Provenance.current(),
                                      warn: { writeStderr("analysis: warning: \($0)\n") })
             print(MergeReport.render(result, format: format))

@@ -89,7 +89,30 @@ struct BSPCheckTests {
             let one = try MergeJob(input: ftq, outputDirectory: dir.url.path + "/m3",
                                    bspDirectories: runs("one", [1])).run(provenance: provenance)
             #expect(one.bspCheck?.verdict == .noSpread)
-            #expect(MergeReport.render(around, format: .text).contains("agrees within the spread"))
+            #expect(MergeReport.render(around, format: .text).contains("agrees: the spread of the predictions overlaps"))
+
+            // Repeated ftq runs give the prediction a spread (here the same traces, so a
+            // point): the verdict asks whether the two ranges overlap.
+            let repeats = try (1...2).map { i -> String in
+                let path = dir.url.path + "/ftq\(i)"
+                try writeFTQRun(path)
+                return path
+            }
+            let paired = try MergeJob(input: ftq, outputDirectory: dir.url.path + "/m4",
+                                      bspDirectories: runs("paired", [0.95, 1.05]), ftqRepeats: repeats).run(provenance: provenance)
+            let pairedCheck = try #require(paired.bspCheck)
+            #expect(pairedCheck.predictions.count == 3 && pairedCheck.predictions.allSatisfy { abs($0.slowdown - expected) < 1e-12 })
+            #expect(pairedCheck.verdict == .agrees)
+            let pairedAbove = try MergeJob(input: ftq, outputDirectory: dir.url.path + "/m5",
+                                           bspDirectories: runs("pairedAbove", [2, 2.2]), ftqRepeats: repeats).run(provenance: provenance)
+            #expect(pairedAbove.bspCheck?.verdict == .disagrees)
+            let report = MergeReport.render(paired, format: .text)
+            #expect(report.contains("predicted mean (spread)") && report.contains("3 ftq runs"))
+            // A repeat with another rank count is bad input, named.
+            let three = dir.url.path + "/ftq3"
+            try writeFTQRun(three, ranks: 3)
+            let error = mergeError(ftq, bsp: try runs("r3", [1, 1]), ftqRepeats: [three])
+            #expect(error?.contains("ftq3: 3 ranks but the merged ftq run has 2") == true, "\(error ?? "nil")")
         }
     }
 

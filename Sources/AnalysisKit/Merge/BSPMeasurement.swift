@@ -7,19 +7,21 @@ import RunFormat
 /// How the slowdown is measured. Every step does the same work and ends at a barrier,
 /// so a step lasts the slowest rank's work plus the barrier. A step nobody disturbed
 /// lasts `workNs + barrierNs`:
-/// - `workNs`, the work undisturbed: the shortest `compute_ns` of any rank and step,
-///   the same reference merge uses for FTQ (the quantum with the most work is the
-///   undisturbed one);
+/// - `workNs`, the work undisturbed: the step time at the undisturbed rate, defined as
+///   merge defines it for FTQ (`UndisturbedRate`): each rank's 1 − `level` quantile of
+///   `compute_ns` (the rate 99% of its steps do not beat), and the least of that over
+///   the ranks (the fastest rank's, as before the quantile: a rank that is slower on
+///   every step slows the job too; on identical nodes the ranks agree);
 /// - `barrierNs`, what the barrier itself costs: per step, the smallest
 ///   `step_ns − compute_ns` over the ranks (the last rank to arrive does not wait
 ///   for anyone, it only pays the barrier), and the median of that over the steps.
-/// The slowdown is the mean delay over the noise-free work,
-/// (mean `step_ns` − `workNs` − `barrierNs`) / `workNs`, so that the barrier's own
-/// cost, which FTQ cannot see, is not counted as noise, and the fraction reads like
-/// merge's (delay per window / Q).
+/// A step's delay is its `step_ns` (mean over the ranks) − `workNs` − `barrierNs`,
+/// clamped at 0 as `DetourWalk` clamps its delays, and the slowdown is the mean delay
+/// over `workNs`: the barrier's own cost, which FTQ cannot see, is not counted as
+/// noise, and the fraction reads like merge's (delay per step / Q).
 ///
-/// Memory: one Double per step (the per-step minimum wait); each rank's bsp.csv is
-/// read and dropped in turn.
+/// Memory: two Doubles per step (the per-step minimum wait and step sum) and one per
+/// rank; each rank's bsp.csv is read and dropped in turn.
 public struct BSPMeasurement: Sendable, Equatable {
     public var directory: String
     public var ranks: Int
@@ -33,8 +35,10 @@ public struct BSPMeasurement: Sendable, Equatable {
     public var barrierNs: Double
     /// Mean `step_ns` over every rank and step.
     public var meanStepNs: Double
+    /// Mean over the steps of max(0, `step_ns` − `workNs` − `barrierNs`).
+    public var meanDelayNs: Double
 
-    public var slowdown: Double { (meanStepNs - workNs - barrierNs) / workNs }
+    public var slowdown: Double { meanDelayNs / workNs }
 
     /// Fewer steps than this say nothing about a mean delay.
     public static let minimumSteps = 16
@@ -43,7 +47,7 @@ public struct BSPMeasurement: Sendable, Equatable {
     public static let maximumFileBytes: Int64 = 1 << 30
 
     public init(directory: String, ranks: Int, quantumNs: Double, unitsPerStep: Int, steps: Int, workNs: Double,
-                barrierNs: Double, meanStepNs: Double) {
+                barrierNs: Double, meanStepNs: Double, meanDelayNs: Double) {
         self.directory = directory
         self.ranks = ranks
         self.quantumNs = quantumNs
@@ -52,6 +56,7 @@ public struct BSPMeasurement: Sendable, Equatable {
         self.workNs = workNs
         self.barrierNs = barrierNs
         self.meanStepNs = meanStepNs
+        self.meanDelayNs = meanDelayNs
     }
 
     /// Reads and checks one bsp run: every rank 0 ..< launch.size present, one Q and one
@@ -63,7 +68,8 @@ public struct BSPMeasurement: Sendable, Equatable {
             throw MergeInputError("\(directory): no rank-<N> directories with bsp.csv: not an ftq --mode bsp run")
         }
         var quantum: Double?, units: Int?, steps: Int?, size: Int?
-        var workNs = Double.infinity, stepSum = 0.0
+        var rankWork: [Double] = []
+        var stepSum: [Double] = []
         var lastWait: [Double] = []
         for entry in entries {
             let metaPath = entry.path + "/meta.json"
@@ -113,7 +119,12 @@ public struct BSPMeasurement: Sendable, Equatable {
                 throw MergeInputError("\(path): \(rows.count) steps, fewer than the \(minimumSteps) the bsp check needs")
             }
             steps = rows.count
-            if lastWait.isEmpty { lastWait = Array(repeating: .infinity, count: rows.count) }
+            if lastWait.isEmpty {
+                lastWait = Array(repeating: .infinity, count: rows.count)
+                stepSum = Array(repeating: 0, count: rows.count)
+            }
+            var compute: [Double] = []
+            compute.reserveCapacity(rows.count)
             for (i, row) in rows.enumerated() {
                 guard row.step == i else {
                     throw MergeInputError("\(path): line \(i + 2) is step \(row.step), expected \(i): steps must be 0, 1, 2, ... in order")
@@ -121,19 +132,25 @@ public struct BSPMeasurement: Sendable, Equatable {
                 guard row.computeNs > 0 else {
                     throw MergeInputError("\(path): line \(i + 2): compute_ns is 0")
                 }
-                workNs = min(workNs, Double(row.computeNs))
-                stepSum += Double(row.stepNs)
+                compute.append(Double(row.computeNs))
+                stepSum[i] += Double(row.stepNs)
                 lastWait[i] = min(lastWait[i], Double(row.stepNs - row.computeNs))
             }
+            compute.sort()
+            rankWork.append(SampleStatistics.quantile(compute, 1 - UndisturbedRate.level))
         }
         let jobSize = size ?? entries.count
         guard entries.count == jobSize, entries.last?.rank == jobSize - 1 else {
             throw MergeInputError("\(directory): \(entries.count) rank directories for a job of \(jobSize) ranks: every rank met at the barrier, so every rank's bsp.csv is needed")
         }
-        lastWait.sort()
+        let workNs = rankWork.min()!
+        let ranks = Double(entries.count)
+        let sortedWait = lastWait.sorted()
+        let barrierNs = SampleStatistics.quantile(sortedWait, 0.5)
+        let delay = stepSum.reduce(0) { $0 + max(0, $1 / ranks - workNs - barrierNs) }
         return BSPMeasurement(directory: directory, ranks: entries.count, quantumNs: quantum!, unitsPerStep: units!,
-                              steps: steps!, workNs: workNs,
-                              barrierNs: SampleStatistics.quantile(lastWait, 0.5),
-                              meanStepNs: stepSum / Double(steps! * entries.count))
+                              steps: steps!, workNs: workNs, barrierNs: barrierNs,
+                              meanStepNs: stepSum.reduce(0, +) / (ranks * Double(steps!)),
+                              meanDelayNs: delay / Double(steps!))
     }
 }

@@ -15,8 +15,8 @@ import SystemPackage
 /// With `bspDirectories` (`--bsp`), repeated `ftq --mode bsp` runs are read and checked
 /// against the FTQ ranks first (cheap, fails before any trace is read), their Q is
 /// added to the step grid, and their measured slowdown is set beside
-/// `SlowdownTable.predicted(stepNs:ranks:)` at that Q and rank count (`BSPCheck`,
-/// bsp_check.csv).
+/// `SlowdownTable.predicted(stepNs:ranks:)` at that Q and rank count and beside the
+/// prediction from each `--ftq` repeat (`BSPCheck`, bsp_check.csv).
 public struct MergeJob: Sendable {
     public var input: String
     /// Output directory; nil for `<input>/merge`.
@@ -30,12 +30,16 @@ public struct MergeJob: Sendable {
     public var extrapolatedRanks: [Int]
     /// `ftq --mode bsp` run directories (repeats of one run) to check the prediction against.
     public var bspDirectories: [String]
+    /// More FTQ runs of the same job (`--ftq`), taken interleaved with the bsp runs: each
+    /// gives one more prediction, so the check sees the prediction's spread too.
+    public var ftqRepeats: [String]
 
     public static let defaultExtrapolatedRanks = [1, 10, 100, 1_000, 10_000, 100_000]
 
     public init(input: String, outputDirectory: String? = nil, allowMissing: Bool = false,
                 peakFinder: PeakFinder = PeakFinder(), segmentLength: Int? = nil,
-                extrapolatedRanks: [Int] = MergeJob.defaultExtrapolatedRanks, bspDirectories: [String] = []) {
+                extrapolatedRanks: [Int] = MergeJob.defaultExtrapolatedRanks, bspDirectories: [String] = [],
+                ftqRepeats: [String] = []) {
         self.input = input
         self.outputDirectory = outputDirectory
         self.allowMissing = allowMissing
@@ -43,6 +47,7 @@ public struct MergeJob: Sendable {
         self.segmentLength = segmentLength
         self.extrapolatedRanks = extrapolatedRanks
         self.bspDirectories = bspDirectories
+        self.ftqRepeats = ftqRepeats
     }
 
     /// The Welch segment when none is given: `Spectrum.defaultSegmentLength`, but at
@@ -119,10 +124,8 @@ public struct MergeJob: Sendable {
                 try heat.write(row[b])
                 try heat.write(byte: UInt8(ascii: "\n"))
             }
-            let offset = planned.offsetNs + trace.firstStartNs
-            trace.lost.withUnsafeBufferPointer { lost in
-                for s in noise { s.add(rank: index, lost: lost, offsetNs: offset) }
-            }
+            let threads = trace.threadWork.map { (work: $0.work, offsetNs: planned.offsetNs + $0.offsetNs) }
+            for s in noise { s.add(rank: index, delays: DetourWalk.rankDelays(threads: threads, step: s.step)) }
             let n = index + 1
             if n & (n - 1) == 0 || n == plan.ranks.count {
                 prefixes.append((n, noise.map(\.measuredSlowdown)))
@@ -154,9 +157,12 @@ public struct MergeJob: Sendable {
         }
         let nodes = NodeNoise.group(ranks)
         let commonSeconds = noise.first.map { Double($0.commonWindows.count) * $0.step.ns / 1e9 } ?? 0
-        let check = bsp.map { bsp in
-            BSPCheck(runs: bsp.runs, quantumNs: bsp.runs[0].quantumNs, ranks: bsp.runs[0].ranks, step: bsp.step,
-                     predicted: table.predicted(stepNs: bsp.step.ns, ranks: bsp.runs[0].ranks) ?? .nan)
+        let check = try bsp.map { bsp in
+            let repeats = try ftqRepeats.map {
+                (run: $0, slowdown: try BSPCheck.predict(directory: $0, step: bsp.step, ranks: plan.ranks.count))
+            }
+            return BSPCheck(runs: bsp.runs, quantumNs: bsp.runs[0].quantumNs, ranks: bsp.runs[0].ranks, step: bsp.step,
+                            predictions: [(run: input, slowdown: table.predicted(stepNs: bsp.step.ns, ranks: bsp.runs[0].ranks) ?? .nan)] + repeats)
         }
         let result = Result(plan: plan, ranks: ranks, nodes: nodes, census: census0, slowdown: table,
                             warnings: warnings, outputDirectory: out, commonSeconds: commonSeconds, bspCheck: check)
@@ -173,6 +179,7 @@ public struct MergeJob: Sendable {
                 "extrapolated_ranks": .array(extrapolatedRanks.map { .int(Int64($0)) }),
                 "window_top_kept": .int(Int64(noise.first?.keep ?? 0)),
                 "bsp_runs": .array(bspDirectories.map { .string(RunPaths.relative($0, to: out)) }),
+                "ftq_repeats": .array(ftqRepeats.map { .string(RunPaths.relative($0, to: out)) }),
             ],
             provenance: provenance)
         meta.warnings = warnings

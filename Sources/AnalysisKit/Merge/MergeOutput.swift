@@ -8,7 +8,7 @@ import RunFormat
 /// - slowdown_q.csv: one row per Q (10 µs ... 100 ms): q_nominal_us,q_us,windows,measured,
 ///   then aligned_<N>,unaligned_<N> for each rank count N; empty cells where Q is below the quantum
 /// - slowdown_ranks.csv: q_us,ranks,estimate (measured|aligned|unaligned),slowdown
-/// - bsp_check.csv (with `--bsp`): `BSPCheck.table`, the measured runs and the prediction
+/// - bsp_check.csv (with `--bsp`): `BSPCheck.table`, the measured runs and the predictions (one per ftq run)
 /// Slowdowns are fractions (0.05 = the job takes 5% longer).
 public enum MergeOutput {
     public static func write(_ result: MergeJob.Result, to directory: RunDirectory) throws {

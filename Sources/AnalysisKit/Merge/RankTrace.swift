@@ -1,14 +1,12 @@
 import RunFormat
 
-/// One rank's trace turned into what merge needs, then dropped: the time each quantum
-/// lost to noise (for the windows), the noise summary, the Welch spectrum and its
-/// peaks (for the census and the heat map).
+/// One rank's trace turned into what merge needs, then dropped: each sampler thread's
+/// work per quantum (for the step delays, `DetourWalk`), the noise summary, the Welch
+/// spectrum and its peaks (for the census and the heat map).
 struct RankTrace {
-    /// Time lost per quantum, ns: for each quantum the largest loss over the rank's
-    /// sampler threads (a bulk-synchronous rank waits for all its CPUs).
-    var lost: [Double]
-    /// ns from the rank's time zero to `lost[0]`'s start.
-    var firstStartNs: Double
+    /// Per sampler thread: work per quantum and the ns from the rank's time zero to its
+    /// first quantum (a bulk-synchronous rank waits for all its CPUs: `DetourWalk.rankDelays`).
+    var threadWork: [(work: [Double], offsetNs: Double)]
     var threads: Int
     var quanta: Int
     var fractionLost: Double
@@ -28,14 +26,21 @@ struct RankTrace {
         return work.map { max(0, most - $0) * scale }
     }
 
+    /// Only the work per thread of `path`'s ftq.csv (for a prediction from a repeated run).
+    static func threadWork(path: String, quantumNs: Double) throws -> [(work: [Double], offsetNs: Double)] {
+        let trace = try TraceReader(options: .init(sampleRateHz: 1e9 / quantumNs, keepStartTimes: false,
+                                                   minimumQuanta: 16))
+            .read(path: path)
+        return trace.threads.map { (work: $0.work, offsetNs: Double(Int((Double($0.firstStartNs) / quantumNs).rounded())) * quantumNs) }
+    }
+
     /// Reads `path`'s ftq.csv at `quantumNs`.
     /// - Parameter segmentLength: Welch segment, the same for every rank so the spectra share bins.
     static func read(path: String, quantumNs: Double, segmentLength: Int?, peakFinder: PeakFinder) throws -> RankTrace {
         var trace = try TraceReader(options: .init(sampleRateHz: 1e9 / quantumNs, keepStartTimes: false,
                                                    minimumQuanta: 16))
             .read(path: path)
-        var lost: [Double] = []
-        var first = 0, end = Int.max
+        var threadWork: [(work: [Double], offsetNs: Double)] = []
         var fraction = 0.0, longest = 0.0, floor = 0.0
         var peaks: [Peak] = []
         var spectrum: Spectrum?
@@ -57,25 +62,10 @@ struct RankTrace {
             } else if spectrum == nil {
                 spectrum = s
             }
+            threadWork.append((series.work, Double(shift) * quantumNs))
             trace.threads[t].work = []
-            // Threads are aligned by their first start; the rank covers what all its threads cover.
-            if t == 0 {
-                first = shift
-                end = shift + threadLost.count
-                lost = threadLost
-            } else {
-                let newFirst = max(first, shift), newEnd = min(end, shift + threadLost.count)
-                guard newEnd > newFirst else { lost = []; first = newFirst; end = newFirst; continue }
-                var combined = [Double](repeating: 0, count: newEnd - newFirst)
-                for i in combined.indices {
-                    combined[i] = max(lost[newFirst - first + i], threadLost[newFirst - shift + i])
-                }
-                lost = combined
-                first = newFirst
-                end = newEnd
-            }
         }
-        return RankTrace(lost: lost, firstStartNs: Double(first) * quantumNs, threads: trace.threads.count,
+        return RankTrace(threadWork: threadWork, threads: trace.threads.count,
                          quanta: quanta, fractionLost: fraction,
                          longestLossNs: longest, noiseFloor: floor, peaks: peaks.sorted { $0.frequencyHz < $1.frequencyHz },
                          spectrum: spectrum ?? Spectrum(method: .welch, sampleRateHz: 1e9 / quantumNs, fftLength: 0,

@@ -1,9 +1,9 @@
 import RunFormat
 
 /// The slowdown a bulk-synchronous job would feel from the measured noise: a job that
-/// computes for Q and then meets at a barrier loses, in each step, the largest noise
-/// any rank saw in that window (the barrier waits for the slowest). The expected
-/// slowdown is the mean of that over the steps, divided by Q.
+/// computes for Q and then meets at a barrier loses, in each step, the largest delay
+/// over the ranks (the barrier waits for the slowest; a rank's delay is `DetourWalk`'s).
+/// The expected slowdown is the mean of that over the steps, divided by Q.
 ///
 /// Three estimates (see `StepNoise`): as measured on the ranks merged (and on their
 /// first 1, 2, 4, ... ranks); extrapolated by resampling the measured windows to N

@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// For one step length Q: the noise every rank saw in every window of length Q in
-/// absolute time, kept as much as the slowdown model needs and no more.
+/// For one step length Q: the delay every rank adds to a step starting at each window
+/// of length Q in absolute time (`DetourWalk`), kept as much as the slowdown model
+/// needs and no more. ("Noise" below is that delay.)
 ///
 /// Kept per window (the windows of the shared time base, not per rank): the `keep`
 /// largest noises over the ranks added so far, how many ranks covered the window,
@@ -13,14 +14,16 @@ import Glibc
 /// `add`.
 ///
 /// - The measured step delay of window w over the ranks added so far is its largest
-///   noise (the barrier waits for the slowest rank).
+///   noise (the barrier waits for the slowest rank); steps follow each other
+///   (`chained`).
 /// - Aligned extrapolation to N ranks: each of N ranks is drawn with replacement from
 ///   the measured ranks, *in the same window*, so noise that hits all nodes at once
 ///   stays simultaneous. E[max] = Σ_m y_m ((R−m+1)/R)^N − ((R−m)/R)^N over the window's
 ///   sorted noises y_1 ≥ y_2 ≥ ...; only the `keep` largest are stored, and the rest
 ///   can add at most y_keep · ((R−keep)/R)^N (reported as `alignedGap`).
-/// - Unaligned extrapolation: each of N ranks draws an independent window from the
-///   pooled histogram (noise not synchronised across nodes).
+/// - Unaligned extrapolation: each of N ranks draws an independent step from the
+///   pooled histogram of the steps each rank would take running alone (noise not
+///   synchronised across nodes).
 public final class StepNoise {
     public let step: StepLength
     /// Largest noises kept per window.
@@ -43,30 +46,10 @@ public final class StepNoise {
     /// Windows kept in memory (for the memory account).
     public var windowCapacity: Int { covered.count }
 
-    /// The whole windows rank `rank` covers and the noise it saw in each.
-    /// - Parameters:
-    ///   - lost: time lost in each quantum, ns, evenly spaced by the quantum.
-    ///   - offsetNs: when the rank's first quantum started, ns after the merge's origin (≥ 0).
-    /// - Returns: the first window index and the noise per window (empty if none is whole).
-    public static func windows(lost: UnsafeBufferPointer<Double>, offsetNs: Double,
-                               step: StepLength) -> (first: Int, noise: [Double]) {
-        let q = step.quantumNs, w = step.ns
-        let n = Double(lost.count)
-        let first = Int(((offsetNs - q / 2) / w).rounded(.up))
-        let last = Int(((offsetNs + n * q + q / 2) / w).rounded(.down)) - 1
-        guard last >= first else { return (first, []) }
-        var noise = [Double](repeating: 0, count: last - first + 1)
-        for i in lost.indices {
-            // The quantum belongs to the window holding its midpoint.
-            let window = Int(((offsetNs + (Double(i) + 0.5) * q) / w).rounded(.down)) - first
-            if window >= 0, window < noise.count { noise[window] += lost[i] }
-        }
-        return (first, noise)
-    }
-
-    /// Adds one rank's lost-time series (see `windows`).
-    public func add(rank: Int, lost: UnsafeBufferPointer<Double>, offsetNs: Double) {
-        let (first, noise) = Self.windows(lost: lost, offsetNs: offsetNs, step: step)
+    /// Adds one rank's delay per window (`DetourWalk.rankDelays`): the delay, ns, a step
+    /// starting at window `first + j`'s start takes on this rank.
+    public func add(rank: Int, delays: (first: Int, delays: [Double])) {
+        let (first, noise) = delays
         ranks += 1
         guard !noise.isEmpty else { commonFirst = 1; commonLast = 0; return }
         let end = first + noise.count
@@ -77,8 +60,10 @@ public final class StepNoise {
         }
         commonFirst = max(commonFirst, first)
         commonLast = min(commonLast, end - 1)
+        // The pooled histogram holds the steps this rank would take on its own (see
+        // `chained`), so one rank's unaligned estimate is its own job's slowdown.
+        Self.chainSteps(count: noise.count, stepNs: step.ns, delay: { noise[$0] }) { histogram.add($0) }
         for (j, value) in noise.enumerated() {
-            histogram.add(value)
             let window = first + j
             covered[window] += 1
             let base = window * keep
@@ -100,14 +85,44 @@ public final class StepNoise {
         commonFirst <= commonLast && commonFirst >= 0 ? commonFirst..<(commonLast + 1) : 0..<0
     }
 
-    /// Measured slowdown over the ranks added so far: mean over the common windows of
-    /// the largest noise, divided by Q.
+    /// Measured slowdown over the ranks added so far: a job run step after step over the
+    /// common windows (`chained`), each step delayed by the largest delay of any rank.
     public var measuredSlowdown: Double {
+        chained { Double(self.top[$0 * self.keep]) }
+    }
+
+    /// The mean delay per step, over Q, of a job that runs step after step from the
+    /// first common window: a step starting at time t (in windows) with delay d ends at
+    /// t + 1 + d/Q, where the next one starts; each step takes the delay of the window
+    /// whose start is nearest its own.
+    ///
+    /// Why not the mean over all windows: a step cannot start inside the detour that
+    /// delayed the one before it, while a window can. A detour of length D > Q covers
+    /// D/Q window starts, each delayed by what is left of it, and the mean over all
+    /// windows would count it about D/(2Q) + 1 times instead of once. Why a continuous
+    /// start rather than the next whole window: rounding every step to whole windows
+    /// biases a run of long steps by up to half a window each.
+    func chained(_ delay: (Int) -> Double) -> Double {
         let windows = commonWindows
         guard !windows.isEmpty else { return .nan }
-        var sum = 0.0
-        for w in windows { sum += Double(top[w * keep]) }
-        return sum / Double(windows.count) / step.ns
+        var sum = 0.0, steps = 0
+        Self.chainSteps(count: windows.count, stepNs: step.ns, delay: { delay(windows.lowerBound + $0) }) {
+            sum += $0
+            steps += 1
+        }
+        return sum / Double(steps) / step.ns
+    }
+
+    /// Visits the delays of the steps a job takes over windows 0 ..< `count` (see
+    /// `chained`), starting at window 0. A delay that is not finite ends the run.
+    static func chainSteps(count: Int, stepNs: Double, delay: (Int) -> Double, visit: (Double) -> Void) {
+        var t = 0.0
+        while t < Double(count) - 0.5 {
+            let d = delay(Int(t.rounded()))
+            guard d.isFinite else { return }
+            visit(d)
+            t += 1 + d / stepNs
+        }
     }
 
     /// Aligned extrapolation to `n` ranks (see the type's comment): the slowdown and the
@@ -120,14 +135,15 @@ public final class StepNoise {
             pow((r - Double(m) + 1) / r, n) - pow((r - Double(m)) / r, n)
         }
         let tail = pow((r - Double(kept)) / r, n)
-        var sum = 0.0, gap = 0.0
-        for w in windows {
-            let base = w * keep
-            for m in 0..<kept { sum += Double(top[base + m]) * weights[m] }
-            gap += Double(top[base + kept - 1]) * tail
+        var gap = 0.0
+        for w in windows { gap += Double(top[w * keep + kept - 1]) * tail }
+        let slowdown = chained { w in
+            let base = w * self.keep
+            var sum = 0.0
+            for m in 0..<kept { sum += Double(self.top[base + m]) * weights[m] }
+            return sum
         }
-        let count = Double(windows.count) * step.ns
-        return (sum / count, gap / count)
+        return (slowdown, gap / (Double(windows.count) * step.ns))
     }
 
     /// Unaligned extrapolation to `n` ranks: E[max of n independent windows] / Q.
