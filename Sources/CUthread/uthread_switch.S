@@ -140,14 +140,13 @@ kb_uthread_switch_to:
         movq    %rsi, V_CURRENT(%rbx)
         incq    V_POPS(%rbx)
         movb    $UTHREAD_RUNNING, U_STATE(%rsi)
-        movzbl  U_HAS_TLS(%rdi), %edx
-        orb     U_HAS_TLS(%rsi), %dl
         movq    (%rsi), %rsp            // next's stack; self is saved and left
         movb    $UTHREAD_BLOCKED, U_STATE(%rdi)
         movb    $0, E_DISABLED(%r12)    // notifications on for next, then the
         cmpl    $0, E_PENDING(%r12)     // wakeup-waiting check on its behalf
         jne     .Lsw_pending_after
-        testb   %dl, %dl
+        movzbl  U_HAS_TLS(%rdi), %edx   // either side with TLS: the FS base
+        orb     U_HAS_TLS(%rsi), %dl    // changes (orb sets ZF itself)
         jnz     .Lsw_load_fs
         LOAD_FRAME
 .Lsw_load_fs:

@@ -19,8 +19,8 @@ import KernelCore
 ///   adds one park and one first pop per uthread: `iterations = N * k`
 ///   switches, with N parks on top (1% of a batch at k = 100).
 /// - `.switchTo`: a ring, uthread i switching straight to i+1, bypassing
-///   the 2LS: one hardware switch per step; uthread 0 parks after `k` laps
-///   (N·k switches).
+///   the 2LS: one hardware switch per step; every uthread switches `k`
+///   times and uthread 0 then parks (N·k switches).
 ///
 /// Runs on the thread that made `vcore`; `finish` lets every uthread exit.
 public final class UthreadSwitch: TrialBenchmark {
@@ -90,19 +90,18 @@ public final class UthreadSwitch: TrialBenchmark {
                     }
                 }
             case .switchTo:
-                // One loop and one call site for every uthread, as in the
-                // thesis' test: a switch then returns to the address the
-                // return-stack predictor expects, whichever uthread resumes.
+                // Every member makes the same perUthread switches a batch,
+                // in lockstep around the ring: when uthread 0's last one
+                // returns, each other member is blocked in its last, and
+                // resumes there next batch (or at finish, to see stop). So
+                // stop and perUthread are read once a batch, and the timed
+                // loop is a counter and the call, as the reference's is.
                 uthread = try scheduler.spawn(tls: tls, on: vcore, start: .suspended) { me in
                     let next = ring[(me.id + 1) % threads]
                     let leader = me.id == 0
-                    var laps = 0
                     while !control.pointee.stop {
-                        me.switchTo(next)
-                        if leader {
-                            laps += 1
-                            if laps == control.pointee.perUthread { laps = 0; me.park() }
-                        }
+                        me.switchTo(next, times: control.pointee.perUthread)
+                        if leader { me.park() }
                     }
                 }
             }

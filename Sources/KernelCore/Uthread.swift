@@ -61,6 +61,29 @@ public struct Uthread: Hashable, @unchecked Sendable {
                              UnsafeMutableRawPointer(target.record).assumingMemoryBound(to: kb_uthread_core.self))
     }
 
+    /// Switch-to `count` times in a row, for a ring whose members all switch
+    /// to the next: each return (something switched back to this uthread)
+    /// starts the next switch; returns after the `count`-th switch returns.
+    ///
+    /// The same switch as `switchTo(_:)`, with the loop's bookkeeping kept
+    /// to a counter: whether the 2LS checks invariants is read once, not per
+    /// switch, and every ring member that runs this loop switches from one
+    /// call site, so each switch returns to the address the return-stack
+    /// predictor expects whichever uthread resumes.
+    @inlinable
+    public func switchTo(_ target: Uthread, times count: Int) {
+        let me = UnsafeMutableRawPointer(record).assumingMemoryBound(to: kb_uthread_core.self)
+        let next = UnsafeMutableRawPointer(target.record).assumingMemoryBound(to: kb_uthread_core.self)
+        if record.pointee.core.checks != 0 {
+            for _ in 0..<count {
+                checkSwitchTo(target)
+                kb_uthread_switch_to(me, next)
+            }
+        } else {
+            for _ in 0..<count { kb_uthread_switch_to(me, next) }
+        }
+    }
+
     /// The invariants of a switch-to (checking 2LS variants only).
     @usableFromInline @inline(never)
     func checkSwitchTo(_ target: Uthread) {
