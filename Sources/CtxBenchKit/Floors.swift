@@ -22,10 +22,26 @@ public struct TimerReadFloor: TrialBenchmark {
 /// `delay` is the gate's test hook (`--inject-delay-ns`): a known slowdown
 /// per call; `.none` in every real measurement.
 public struct SyscallFloor: TrialBenchmark {
-    public let benchmark = "floor", variant = "syscall_getppid", metric = "syscall"
+    public let benchmark = "floor", metric = "syscall"
+    public let variant: String
     public let delay: InjectedDelay
-    public init(delay: InjectedDelay = .none) { self.delay = delay }
+    /// The loop is CReference's, compiled as C (`cTwin`).
+    private let inC: Bool
+
+    public init(delay: InjectedDelay = .none) { self.init(variant: "syscall_getppid", delay: delay, inC: false) }
+    private init(variant: String, delay: InjectedDelay, inC: Bool) {
+        self.variant = variant
+        self.delay = delay
+        self.inC = inC
+    }
+
+    /// The C twin: the same getppid loop compiled as C, run trial by trial
+    /// beside the Swift one. Their ratio is the Swift call site's cost, and it
+    /// stays put when the host moves the floor itself.
+    public static var cTwin: SyscallFloor { SyscallFloor(variant: "reference", delay: .none, inC: true) }
+
     public mutating func runBatch(iterations: Int) -> UInt64 {
+        if inC { return kb_reference_getppid_batch(iterations) }
         let start = kb_rdtsc_begin()
         if delay.steps == 0 {
             for _ in 0..<iterations { kb_keep(UInt64(UInt32(bitPattern: getppid()))) }
@@ -37,13 +53,4 @@ public struct SyscallFloor: TrialBenchmark {
         }
         return kb_rdtsc_end() &- start
     }
-}
-
-/// The system-call floor's C twin (CReference): the same getppid loop compiled
-/// as C, run trial by trial beside `SyscallFloor`. Their ratio is the Swift
-/// call site's cost, and it stays put when the host moves the floor itself.
-public struct SyscallFloorTwin: TrialBenchmark {
-    public let benchmark = "floor", variant = "reference", metric = "syscall"
-    public init() {}
-    public mutating func runBatch(iterations: Int) -> UInt64 { kb_reference_getppid_batch(iterations) }
 }

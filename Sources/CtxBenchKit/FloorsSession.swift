@@ -23,10 +23,9 @@ public enum FloorsSession {
         final class Outcome: @unchecked Sendable { var measurements: [Measurement] = []; var error: (any Error)? }
         let team = ThreadTeam(cpus: [cpu], scheduling: scheduling) { _, _ in Outcome() }
         try team.launch(body: { _, outcome in
-            var timer = TimerReadFloor(), cas = UncontendedCASFloor(), syscall = SyscallFloor(delay: delay)
-            var twin = SyscallFloorTwin()
+            var timer = TimerReadFloor(), cas = UncontendedCASFloor()
             outcome.measurements += [runner.measure(&timer), runner.measure(&cas)].compactMap { $0 }
-            outcome.measurements += syscallRows(&syscall, twin: &twin, runner: runner)
+            outcome.measurements += syscallRows(delay: delay, runner: runner)
             guard let partnerCPU, !StopRequest.isRequested else { return }
             do {
                 var pingPong = try CacheLinePingPong(cpu: cpu, partnerCPU: partnerCPU)
@@ -52,15 +51,17 @@ public enum FloorsSession {
     /// of the two trial by trial (variant `ratio`, param
     /// `syscall_getppid_over_c_twin;...`): the row a gate can hold to a few
     /// percent on a VM whose floors move more than that between runs.
-    static func syscallRows(_ syscall: inout SyscallFloor, twin: inout SyscallFloorTwin,
-                            runner: TrialRunner) -> [Measurement] {
+    static func syscallRows(delay: InjectedDelay, runner: TrialRunner) -> [Measurement] {
         let iterations = "iterations=\(runner.iterations)"
-        let (swift, c) = runner.measurePaired(&syscall, param: iterations,
-                                              &twin, param: "peer=c_twin_getppid;\(iterations)")
-        guard let swift, let c else { return [swift, c].compactMap { $0 } }
-        let ratio = Measurement.ratio(swift, over: c, benchmark: "floor",
-                                      param: "syscall_getppid_over_c_twin;\(iterations)", metric: "syscall")
-        return [swift, c, ratio].compactMap { $0 }
+        var loops = [SyscallFloor(delay: delay), .cTwin]
+        var rows = InterleavedTrials.run(&loops, runner: runner, param: iterations)
+        guard rows.count == loops.count else { return rows }
+        rows[1].param = "peer=c_twin_getppid;\(iterations)"
+        if let ratio = Measurement.ratio(rows[0], over: rows[1], benchmark: "floor",
+                                         param: "syscall_getppid_over_c_twin;\(iterations)", metric: "syscall") {
+            rows.append(ratio)
+        }
+        return rows
     }
 
     /// `ctxbench floors`: measures on `cpu` (default: the quietest allowed
