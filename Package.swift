@@ -88,7 +88,7 @@ let package = Package(
         // Its vcore threads are a BenchKit ThreadTeam.
         .target(name: "VcoreEmulation", dependencies: ["KernelCore", "BenchKit", "Platform", "CPlatform"],
                 swiftSettings: hotPathFlags),
-        .target(name: "AnalysisKit", dependencies: ["RunFormat", "CFFTW"], swiftSettings: hotPathFlags),
+        .target(name: "AnalysisKit", dependencies: ["RunFormat", "CFFTW", "SeededRandom"], swiftSettings: hotPathFlags),
         .target(name: "FTQKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "CReference", "CCluster"], swiftSettings: hotPathFlags),
         .target(name: "CtxBenchKit", dependencies: ["Platform", "RunFormat", "BenchKit", "CPlatform", "KernelCore", "CReference",
                                                     "CQueueReference", "CUthread", "CSwitchReference"],
@@ -143,8 +143,8 @@ let package = Package(
                                                             "Platform", "CPlatform", "CUthread", "BenchKit", "SeededRandom"]),
         .testTarget(name: "VcoreEmulationTests", dependencies: ["VcoreEmulation", "KernelCore", "KernelTestSupport",
                                                                 "BenchKit", "Platform", "CPlatform"]),
-        // Reproducible randomness for the test targets that need it.
-        .target(name: "SeededRandom", path: "Tests/SeededRandom"),
+        // Reproducible randomness (SplitMix64): analysis merge's synthetic ranks and the tests.
+        .target(name: "SeededRandom"),
         .testTarget(name: "AnalysisKitTests", dependencies: ["AnalysisKit", "RunFormat", "SeededRandom"],
                     exclude: ["Recorded"]),
         .testTarget(name: "FTQKitTests", dependencies: ["Platform", "FTQKit", "AnalysisKit", "RunFormat", "BenchKit"]),

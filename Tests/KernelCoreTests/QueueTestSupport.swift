@@ -1,3 +1,4 @@
+import SeededRandom
 // Helpers for the queue tests: messages that check themselves, and threads.
 
 import Platform
@@ -64,14 +65,9 @@ func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) throws 
 
 /// A tiny seeded generator for random pauses (per thread, no locking).
 struct PauseNoise {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var random: SeededGenerator
+    init(state: UInt64) { random = SeededGenerator(seed: state) }
+    mutating func next() -> UInt64 { random.next() }
     /// Now and then a short spin, rarely a yield or a 50 µs sleep.
     mutating func maybePause() {
         let r = next() % 1000

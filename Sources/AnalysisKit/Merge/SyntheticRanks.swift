@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 import RunFormat
 import SystemPackage
 
@@ -171,18 +172,11 @@ public struct SyntheticRanks: Sendable {
         }
     }
 
-    /// SplitMix64, so the same seed gives the same ranks everywhere.
+    /// SeededRandom's SplitMix64, so the same seed gives the same ranks everywhere.
     struct Generator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+        var source: SeededGenerator
+        init(seed: UInt64) { source = SeededGenerator(seed: seed) }
+        mutating func uniform() -> Double { Double(source.next() >> 11) * 0x1p-53 }
         mutating func gaussian() -> Double {
             let u1 = max(uniform(), 1e-300), u2 = uniform()
             return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * .pi * u2)
