@@ -9,13 +9,24 @@ import Testing
 struct GateReplicationTests {
     static let quietCentres: [Double] = [100, 100.5, 99.6, 100.2, 99.8, 100.3, 99.7, 100.1, 99.9, 100.4]
 
+    /// Writes the ten quiet baseline runs under `tmp/base` and one current run
+    /// of 5 trials around each centre (scattered from `offset`); returns the
+    /// baseline and the current runs.
+    static func writeRuns(in tmp: String, current: [(centre: Double, offset: Int)]) throws -> (base: String, current: [String]) {
+        let base = tmp + "/base"
+        try GateNoiseBandTests.writeRuns(base, centres: quietCentres)
+        let current = try current.enumerated().map { index, run in
+            let path = tmp + "/current-\(index + 1)"
+            try GateTests.writeRun(path, metrics: [("op", true, GateTests.trials(run.centre, count: 5, offset: run.offset))])
+            return path
+        }
+        return (base, current)
+    }
+
     @Test func oneDisturbedRunOfTwoDoesNotFailTheGate() throws {
         try withTemporaryDirectory { tmp in
-            let base = tmp.url.path + "/base"
-            try GateNoiseBandTests.writeRuns(base, centres: Self.quietCentres)
-            let disturbed = tmp.url.path + "/disturbed", quiet = tmp.url.path + "/quiet"
-            try GateTests.writeRun(disturbed, metrics: [("op", true, GateTests.trials(250, count: 5, offset: 3))])
-            try GateTests.writeRun(quiet, metrics: [("op", true, GateTests.trials(100.2, count: 5, offset: 4))])
+            let (base, runs) = try Self.writeRuns(in: tmp.url.path, current: [(250, 3), (100.2, 4)])
+            let disturbed = runs[0], quiet = runs[1]
             // Alone, the disturbed run is a regression ...
             let alone = try GateJob(baseline: [base], current: [disturbed]).run()
             #expect(alone.verdicts.map(\.status) == [.regression])
@@ -31,12 +42,8 @@ struct GateReplicationTests {
 
     @Test func aSlowdownInEveryRunFailsAndIsReportedAtTheSmallerChange() throws {
         try withTemporaryDirectory { tmp in
-            let base = tmp.url.path + "/base"
-            try GateNoiseBandTests.writeRuns(base, centres: Self.quietCentres)
-            let first = tmp.url.path + "/c1", second = tmp.url.path + "/c2"
-            try GateTests.writeRun(first, metrics: [("op", true, GateTests.trials(112, count: 5, offset: 1))])
-            try GateTests.writeRun(second, metrics: [("op", true, GateTests.trials(110, count: 5, offset: 2))])
-            let result = try GateJob(baseline: [base], current: [first, second]).run()
+            let (base, runs) = try Self.writeRuns(in: tmp.url.path, current: [(112, 1), (110, 2)])
+            let result = try GateJob(baseline: [base], current: runs).run()
             let verdict = try #require(result.verdicts.first)
             #expect(verdict.status == .regression)
             #expect(result.exitCode == GateJob.Exit.regression)
