@@ -13,6 +13,16 @@ public enum InterleavedTrials {
     /// Warm-up batches of each, then `runner.trials` rounds; one row per
     /// batch that measured at least one trial, in the order of `batches`.
     public static func run<B: TrialBenchmark>(_ batches: inout [B], runner: TrialRunner, param: String) -> [Measurement] {
+        let trials = trials(&batches, runner: runner)
+        return batches.indices.compactMap { index in
+            runner.measurement(of: batches[index], trials: trials[index], threads: 1, param: param)
+        }
+    }
+
+    /// Warm-up batches of each, then `runner.trials` rounds: each batch's
+    /// trials (ns per operation), in the order of `batches`, for callers
+    /// whose rows differ in threads or param (`TrialRunner.measurement`).
+    public static func trials<B: TrialBenchmark>(_ batches: inout [B], runner: TrialRunner) -> [[Double]] {
         for index in batches.indices {
             for _ in 0..<runner.warmupBatches { _ = batches[index].runBatch(iterations: runner.iterations) }
         }
@@ -23,9 +33,7 @@ public enum InterleavedTrials {
                 trials[index].append(runner.timeTrial(&batches[index]))
             }
         }
-        return batches.indices.compactMap { index in
-            runner.measurement(of: batches[index], trials: trials[index], threads: 1, param: param)
-        }
+        return trials
     }
 
     /// `row` divided trial by trial by `base` (same run, paired trials): a ratio row.

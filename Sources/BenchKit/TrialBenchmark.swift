@@ -55,7 +55,7 @@ public struct TrialRunner: Sendable {
     }
 
     /// The row for `benchmark` from its per-operation trials; nil without trials.
-    func measurement<B: TrialBenchmark>(of benchmark: B, trials perOperationNs: [Double], threads: Int,
+    public func measurement<B: TrialBenchmark>(of benchmark: B, trials perOperationNs: [Double], threads: Int,
                                         param: String) -> Measurement? {
         guard let statistics = SampleStatistics(perOperationNs) else { return nil }
         return Measurement(benchmark: benchmark.benchmark, variant: benchmark.variant, threads: threads,

@@ -79,16 +79,10 @@ public enum SwitchSession {
                 m.param = "peer=syscall_getppid"
                 outcome.measurements.append(m)
             }
-            var paths: [UthreadSwitch.Path] = plan.variants.map { .yield($0) }
-            if plan.switchTo { paths.append(.switchTo) }
             for tls in plan.tls {
-                for path in paths {
+                for variant in plan.variants {
                     for threads in plan.uthreadCounts where !StopRequest.isRequested {
-                        if path == .switchTo && threads < 2 {
-                            outcome.skipped.append("\(UthreadSwitch.variantName(path, tls: tls)) at 1 thread: switch-to needs another uthread")
-                            continue
-                        }
-                        let bench = try UthreadSwitch(path: path, threads: threads, tls: tls, fsBase: fsBase,
+                        let bench = try UthreadSwitch(path: .yield(variant), threads: threads, tls: tls, fsBase: fsBase,
                                                       stackBytes: plan.stackBytes)
                         if tls, outcome.tls == nil { outcome.tls = bench.tlsModules }
                         var batch = runner
@@ -100,12 +94,45 @@ public enum SwitchSession {
                                                  param: "iterations=\(batch.iterations) fs_base=\(tls ? fsBase.rawValue : "none")") {
                             outcome.measurements.append(m)
                         }
-                        guard bench.finish() else {
-                            throw SystemCallError("\(bench.variant) with \(threads) uthreads did not finish", errno: EDEADLK)
-                        }
+                        try finish(bench)
                     }
                 }
+                if plan.switchTo && !StopRequest.isRequested {
+                    try measureSwitchTo(plan: plan, tls: tls, fsBase: fsBase, withRings: tls == plan.tls.first,
+                                        runner: runner, into: outcome)
+                }
             }
+        }
+    }
+
+    /// Switch-to at every count of 2 or more, in one set of interleaved
+    /// rounds with Boost's ping-pong and (`withRings`) Boost's rings of the
+    /// same sizes (`SwitchToRound`).
+    private static func measureSwitchTo(plan: SwitchPlan, tls: Bool, fsBase: FSBaseMechanism, withRings: Bool,
+                                        runner: TrialRunner, into outcome: Outcome) throws {
+        let name = UthreadSwitch.variantName(.switchTo, tls: tls)
+        if plan.uthreadCounts.contains(where: { $0 < 2 }) {
+            outcome.skipped.append("\(name) at 1 thread: switch-to needs another uthread")
+        }
+        let counts = Array(Set(plan.uthreadCounts.filter { $0 >= 2 })).sorted()
+        guard !counts.isEmpty else { return }
+        var rings: [BoostRing] = []
+        if withRings { rings = try counts.map { try BoostRing(contexts: $0, stackBytes: plan.stackBytes) } }
+        let benches = try counts.map {
+            try UthreadSwitch(path: .switchTo, threads: $0, tls: tls, fsBase: fsBase, stackBytes: plan.stackBytes)
+        }
+        if tls, outcome.tls == nil { outcome.tls = benches[0].tlsModules }
+        var batch = runner
+        batch.iterations = max(runner.iterations, 100 * counts.last.unsafelyUnwrapped)
+        outcome.measurements += SwitchToRound.measure(benches, rings: rings, runner: batch,
+                                                       fsBase: tls ? fsBase.rawValue : "none")
+        for bench in benches { try finish(bench) }
+    }
+
+    /// Lets `bench`'s uthreads exit; an error if any did not.
+    private static func finish(_ bench: UthreadSwitch) throws {
+        guard bench.finish() else {
+            throw SystemCallError("\(bench.variant) with \(bench.threads) uthreads did not finish", errno: EDEADLK)
         }
     }
 
@@ -140,9 +167,10 @@ public enum SwitchSession {
         return measurements
     }
 
-    /// Each ns row followed by the same trials in TSC ticks.
+    /// Each ns row followed by the same trials in TSC ticks (ratio rows as they are).
     static func withTicks(_ measurements: [Measurement], clock: TSCClock) -> [Measurement] {
         measurements.flatMap { m -> [Measurement] in
+            guard m.unit == "ns" else { return [m] }
             let ticks = m.trials.map { $0 * clock.ticksPerNs }
             guard let statistics = SampleStatistics(ticks) else { return [m] }
             var twin = m

@@ -96,13 +96,21 @@ public final class TwoLevelScheduler: @unchecked Sendable {
         // The control block sits at the top of the uthread's own stack, on
         // the page its saved frame is on: a switch touches one page, not two
         // (it shows at 1000 uthreads, where the TLB no longer holds them all).
+        // One page more than the usable stack holds it, `StackColor.offset`
+        // below the top, so no two consecutive uthreads share cache sets.
         var stack = kb_ustack()
         let tlsBytes = template.map { $0.pointee.below + $0.pointee.above } ?? 0
-        let rc = kb_ustack_map(&stack, configuration.roundedStackBytes, tlsBytes, template?.pointee.align ?? 16)
+        let mappedBytes = configuration.roundedStackBytes + UthreadConfiguration.pageBytes
+        let rc = kb_ustack_map(&stack, mappedBytes, tlsBytes, template?.pointee.align ?? 16)
         guard rc == 0 else {
-            throw SystemCallError("mmap (uthread stack of \(configuration.roundedStackBytes) bytes)", errno: -rc)
+            throw SystemCallError("mmap (uthread stack of \(mappedBytes) bytes)", errno: -rc)
         }
-        let recordAddress = (UInt(bitPattern: stack.stack_top) - UInt(MemoryLayout<UthreadRecord>.stride)) & ~UInt(63)
+        let color = withLock {
+            defer { state.pointee.spawnedCount += 1 }
+            return StackColor.offset(index: state.pointee.spawnedCount)
+        }
+        let recordAddress = (UInt(bitPattern: stack.stack_top) - UInt(color)
+                             - UInt(MemoryLayout<UthreadRecord>.stride)) & ~UInt(63)
         let record = UnsafeMutablePointer<UthreadRecord>(bitPattern: recordAddress).unsafelyUnwrapped
         record.initialize(to: UthreadRecord(id: 0, scheduler: state))
         stack.stack_top = UnsafeMutableRawPointer(record)
@@ -188,6 +196,8 @@ struct SchedulerState {
     var live = 0
     var allHead: UnsafeMutablePointer<UthreadRecord>?
     var nextID = 0
+    /// Uthreads ever spawned, failed spawns included: picks the stack color.
+    var spawnedCount = 0
 
     init(variant: TwoLevelScheduler.Variant, lock: SpinLock, vcoreCount: Int) {
         self.variant = variant

@@ -20,7 +20,14 @@ import Testing
                               kernelTrials: 2, stackBytes: 64 * 1024)
         let result = try SwitchSession.measure(cpu: cpu, plan: plan, runner: runner, clock: clock)
         let ns = result.measurements.filter { $0.unit == "ns" }
-        #expect(result.measurements.count == 2 * ns.count, "every ns row has its ticks twin")
+        let ticks = result.measurements.filter { $0.unit == "ticks" }
+        let ratios = result.measurements.filter { $0.unit == "ratio" }
+        #expect(ticks.count == ns.count, "every ns row has its ticks twin, and only ns rows")
+        #expect(ns.count + ticks.count + ratios.count == result.measurements.count)
+        let ratioKeys = Set(ratios.map { "\($0.variant)@\($0.threads):\($0.metric)" })
+        #expect(ratioKeys == ["uthread_switch-to@3:ratio_to_boost_jump_fcontext", "uthread_switch-to@3:ratio_to_boost_ring",
+                              "uthread_switch-to_tls@3:ratio_to_boost_jump_fcontext"],
+                "paired switch-to ratios; Boost's ring once, in the first TLS pass")
         let keys = Set(ns.map { "\($0.variant)@\($0.threads)" })
         for variant in ["uthread_locked", "uthread_no-sched-locking", "uthread_no-locking-no-asserts"] {
             for tls in ["", "_tls"] {
@@ -30,7 +37,9 @@ import Testing
         #expect(keys.contains("uthread_switch-to@3") && !keys.contains("uthread_switch-to@1"))
         #expect(keys.contains("kthread_sched_yield@3") && keys.contains("kthread_futex_handoff@3"))
         let peers = Set(ns.filter { $0.variant == "reference" }.map(\.param))
-        #expect(peers.isSuperset(of: ["peer=swapcontext", "peer=boost_jump_fcontext", "peer=arch_prctl_set_fs", "peer=syscall_getppid"]))
+        #expect(peers.isSuperset(of: ["peer=swapcontext", "peer=boost_jump_fcontext", "peer=arch_prctl_set_fs", "peer=syscall_getppid",
+                                      BoostRing.param]))
+        #expect(Set(ns.map { "\($0.variant)@\($0.threads):\($0.param)" }).count == ns.count, "row keys are unique")
         for m in ns {
             #expect(m.statistics.min > 0 && m.statistics.p50 < 1e7, "\(m.variant)@\(m.threads): \(m.statistics.p50) ns")
         }
