@@ -100,9 +100,12 @@ public struct UCQLayout: Sendable, Equatable {
     @inlinable
     public func container(_ slot: UInt64) -> UnsafeMutableRawPointer {
         // Wrapping: a good slot's number is below `goodNumbers`, so the
-        // container ends inside its page; nothing here can overflow.
-        UnsafeMutableRawPointer(bitPattern: UInt(page(of: slot) &+ UInt64(Self.headerBytes)
-                                                  &+ (slot & numberMask) &* stride))!
+        // container ends inside its page; nothing here can overflow. The
+        // page, not the sum, is unwrapped: `slotIsGood` has tested that very
+        // value, so the optimizer drops the test here (unwrapping the sum
+        // left a compare and a taken branch on both verbs).
+        UnsafeMutableRawPointer(bitPattern: UInt(page(of: slot)))!
+            + Int(truncatingIfNeeded: UInt64(Self.headerBytes) &+ (slot & numberMask) &* stride)
     }
 
     /// Bytes the queue holds for `pages` pages of messages.
