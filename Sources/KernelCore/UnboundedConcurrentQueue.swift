@@ -104,10 +104,12 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
     @inlinable @inline(__always)
     public func claim() -> UCQSlot? {
         // Relaxed: the flag only routes us; the lock orders what matters.
-        if sharedWord(Self.prodOverflow).pointee.load(ordering: .relaxed) == 0 {
+        // `_fastPath`: laid out so the common case falls straight through
+        // (no taken branch); the page swap is once in `messagesPerPage` claims.
+        if _fastPath(sharedWord(Self.prodOverflow).pointee.load(ordering: .relaxed) == 0) {
             // Acquiring: pairs with the fixer's releasing store of a new page.
             let slot = sharedWord(Self.prodIdx).pointee.wrappingAdd(1, ordering: .acquiring).oldValue
-            if layout.slotIsGood(slot) { return UCQSlot(container: layout.container(slot)) }
+            if _fastPath(layout.slotIsGood(slot)) { return UCQSlot(container: layout.container(slot)) }
             // First to see the page end: stop others adding until it is fixed.
             sharedWord(Self.prodOverflow).pointee.store(1, ordering: .relaxed)
         }
@@ -192,14 +194,15 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
     public func consume(into out: UnsafeMutableRawPointer) -> Bool {
         // Acquiring: a good index's page is fully set up before we use it.
         let slot = sharedWord(Self.consIdx).pointee.load(ordering: .acquiring)
-        if layout.slotIsGood(slot),
-           layout.position(slot) != sharedWord(Self.prodIdx).pointee.load(ordering: .relaxed),
-           sharedWord(Self.consIdx).pointee.compareExchange(expected: slot, desired: slot &+ 1,
-                                                            successOrdering: .relaxed,
-                                                            failureOrdering: .relaxed).exchanged {
+        // `_fastPath`: the straight path falls through, with no taken branch.
+        if _fastPath(layout.slotIsGood(slot)
+                     && layout.position(slot) != sharedWord(Self.prodIdx).pointee.load(ordering: .relaxed)
+                     && sharedWord(Self.consIdx).pointee.compareExchange(expected: slot, desired: slot &+ 1,
+                                                                         successOrdering: .relaxed,
+                                                                         failureOrdering: .relaxed).exchanged) {
             let container = layout.container(slot)
             // Acquiring: the message bytes are read only after the producer's publish.
-            if SharedMemory.word(container, 0).pointee.load(ordering: .acquiring) != 0 {
+            if _fastPath(SharedMemory.word(container, 0).pointee.load(ordering: .acquiring) != 0) {
                 copyOut(slot: slot, container: container, into: out)
                 return true
             }
