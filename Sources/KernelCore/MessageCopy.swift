@@ -31,8 +31,8 @@ public enum MessageCopy {
         // 16 and 24 bytes (the thesis' size) in one straight run of three
         // words: the first two and the last, which for 16 bytes is the second
         // again (the same word stored twice, harmless). One test reaches it.
-        // A switch over the sizes had become a jump table (an indirect jump
-        // and five instructions to reach it), and a ladder of size tests cost
+        // A switch over the sizes had become a jump table (seven instructions
+        // and an indirect jump), and a ladder of size tests cost
         // four compare-and-branch pairs, on both verbs of every pair. Not a
         // loop: the optimizer turns a word loop back into memcpy. `_fastPath`
         // lays the thesis' sizes out to fall through; 8 and 32 bytes take one

@@ -184,9 +184,9 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
     // queue passed through memory, in the specialized loops that drive it.
     //
     // Straight through when nothing is in the way (a good slot, a message
-    // behind it, the CAS won, the message published); everything else (the
-    // empty queue, the page's end, a lost race, an unpublished message) is
-    // out of line. With the retry loop inline, the optimizer hoisted the
+    // behind it, the CAS won, the message published), or to an empty answer;
+    // everything else (the page's end, a lost race, an unpublished message)
+    // is out of line. With the retry loop inline, the optimizer hoisted the
     // layout's words out of it into registers and, short of registers,
     // copied them to new stack slots on every pair: three stores, each of
     // which the next locked instruction has to wait for.
@@ -195,26 +195,28 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
         // Acquiring: a good index's page is fully set up before we use it.
         let slot = sharedWord(Self.consIdx).pointee.load(ordering: .acquiring)
         // `_fastPath`: the straight path falls through, with no taken branch.
-        if _fastPath(layout.slotIsGood(slot)
-                     && layout.position(slot) != sharedWord(Self.prodIdx).pointee.load(ordering: .relaxed)
-                     && sharedWord(Self.consIdx).pointee.compareExchange(expected: slot, desired: slot &+ 1,
-                                                                         successOrdering: .relaxed,
-                                                                         failureOrdering: .relaxed).exchanged) {
-            let container = layout.container(slot)
-            // Acquiring: the message bytes are read only after the producer's publish.
-            if _fastPath(SharedMemory.word(container, 0).pointee.load(ordering: .acquiring) != 0) {
-                copyOut(slot: slot, container: container, into: out)
+        if _fastPath(layout.slotIsGood(slot)) {
+            // Empty: answered here, so polling an empty queue costs no call.
+            if layout.position(slot) == sharedWord(Self.prodIdx).pointee.load(ordering: .relaxed) { return false }
+            if _fastPath(sharedWord(Self.consIdx).pointee.compareExchange(expected: slot, desired: slot &+ 1,
+                                                                          successOrdering: .relaxed,
+                                                                          failureOrdering: .relaxed).exchanged) {
+                let container = layout.container(slot)
+                // Acquiring: the message bytes are read only after the producer's publish.
+                if _fastPath(SharedMemory.word(container, 0).pointee.load(ordering: .acquiring) != 0) {
+                    copyOut(slot: slot, container: container, into: out)
+                    return true
+                }
+                waitAndCopyOut(slot: slot, into: out)
                 return true
             }
-            waitAndCopyOut(slot: slot, into: out)
-            return true
         }
         return consumeSlowly(into: out)
     }
 
-    /// `consume` when its straight path did not claim a slot: the queue
-    /// looked empty, `consIdx` was at its page's end, or another consumer
-    /// won the CAS. The thesis' loop, from a fresh look at the index.
+    /// `consume` when its straight path did not claim a slot: `consIdx` was
+    /// at its page's end, or another consumer won the CAS. The thesis' loop,
+    /// from a fresh look at the index.
     @inline(never) @usableFromInline
     func consumeSlowly(into out: UnsafeMutableRawPointer) -> Bool {
         var slot: UInt64
