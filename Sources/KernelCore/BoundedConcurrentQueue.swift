@@ -109,9 +109,18 @@ public struct BoundedConcurrentQueue: @unchecked Sendable {
     public func dequeue(into out: UnsafeMutableRawPointer) -> Bool {
         var claimed: UInt32
         while true {
-            // Relaxed: the ready flag, not the index, orders the message.
+            // Our index first, then the producers'. The other way round, a
+            // consumer preempted between the loads compared a stale `prod`
+            // with a `claimed` other consumers had since moved past it, saw
+            // them differ, and claimed a slot no producer had taken: it then
+            // waited on that slot's flag until someone produced, forever at
+            // the end of a stream (the exactly-once test hung so, under load).
+            // Read in this order, `prod` is at least the `claimed` we read, so
+            // "differ" means a producer holds that slot. Acquiring: keeps the
+            // producers' load after ours (relaxed loads may be reordered); the
+            // ready flag, not the index, orders the message.
+            claimed = index(Self.consPvtIdx).pointee.load(ordering: .acquiring)
             let prod = index(Self.prodIdx).pointee.load(ordering: .relaxed)
-            claimed = index(Self.consPvtIdx).pointee.load(ordering: .relaxed)
             if prod == claimed { return false }
             if index(Self.consPvtIdx).pointee.compareExchange(expected: claimed, desired: claimed &+ 1,
                                                               successOrdering: .relaxed,

@@ -18,12 +18,26 @@ public struct UCQLayout: Sendable, Equatable {
 
     /// Bytes of one message (a multiple of 8).
     public let messageBytes: Int
+    // The rest is stored in the form the hot path uses, so an enqueue plus
+    // dequeue computes nothing from it: no `pageBytes - 1` with its overflow
+    // check, no Int-to-UInt64 conversion checks, no checked multiply. Those
+    // came to about twenty instructions of the uncontended pair's hundred and
+    // twenty (objdump of the release loop), each recomputed on both verbs.
+    /// The low bits of an index: the message number (`pageBytes - 1`).
+    @usableFromInline let numberMask: UInt64
+    /// The bits of an index that name the page: address bits above the number.
+    @usableFromInline let pageMask: UInt64
+    /// Messages in one page, as the index's number is compared with it.
+    @usableFromInline let goodNumbers: UInt64
+    /// Bytes from one container to the next.
+    @usableFromInline let stride: UInt64
+
     /// Bytes of one UCQ page: a power of two, at most the system page.
-    public let pageBytes: Int
+    public var pageBytes: Int { Int(truncatingIfNeeded: numberMask) + 1 }
     /// Bytes of one container: ready flag plus message.
-    public let containerBytes: Int
+    public var containerBytes: Int { Int(truncatingIfNeeded: stride) }
     /// Messages in one page.
-    public let messagesPerPage: Int
+    public var messagesPerPage: Int { Int(truncatingIfNeeded: goodNumbers) }
 
     /// The smallest page (the overflow tests use it: few messages per page).
     public static let minimumPageBytes = 128
@@ -43,14 +57,11 @@ public struct UCQLayout: Sendable, Equatable {
         let slotBytes = pageBytes - Self.headerBytes - 8
         guard messageBytes <= slotBytes else { throw .messageTooLarge(bytes: messageBytes, slotBytes: slotBytes) }
         self.messageBytes = messageBytes
-        self.pageBytes = pageBytes
-        containerBytes = 8 + messageBytes
-        messagesPerPage = (pageBytes - Self.headerBytes) / containerBytes
+        numberMask = UInt64(pageBytes - 1)
+        pageMask = Self.addressMask & ~numberMask
+        stride = UInt64(8 + messageBytes)
+        goodNumbers = UInt64((pageBytes - Self.headerBytes) / (8 + messageBytes))
     }
-
-    /// The low bits of an index: the message number.
-    @inlinable
-    var numberMask: UInt64 { UInt64(pageBytes - 1) }
 
     /// The bits of an index that hold an address (x86-64 user space: 47).
     /// Above them the consumers' index carries a generation, bumped each time
@@ -64,12 +75,12 @@ public struct UCQLayout: Sendable, Equatable {
     /// True when `slot` names a page (non-null) and a message inside it.
     @inlinable
     public func slotIsGood(_ slot: UInt64) -> Bool {
-        slot & numberMask < UInt64(messagesPerPage) && page(of: slot) != 0
+        slot & numberMask < goodNumbers && slot & pageMask != 0
     }
 
     /// The page `slot` names (generation bits dropped).
     @inlinable
-    public func page(of slot: UInt64) -> UInt64 { slot & Self.addressMask & ~numberMask }
+    public func page(of slot: UInt64) -> UInt64 { slot & pageMask }
 
     /// `slot` without its generation: comparable with the producers' index.
     @inlinable
@@ -88,8 +99,13 @@ public struct UCQLayout: Sendable, Equatable {
     /// The container a good `slot` names (its ready flag; the message follows).
     @inlinable
     public func container(_ slot: UInt64) -> UnsafeMutableRawPointer {
+        // Wrapping: a good slot's number is below `goodNumbers`, so the
+        // container ends inside its page; nothing here can overflow. The
+        // page, not the sum, is unwrapped: `slotIsGood` has tested that very
+        // value, so the optimizer drops the test here (unwrapping the sum
+        // left a compare and a taken branch on both verbs).
         UnsafeMutableRawPointer(bitPattern: UInt(page(of: slot)))!
-            + Self.headerBytes + number(of: slot) * containerBytes
+            + Int(truncatingIfNeeded: UInt64(Self.headerBytes) &+ (slot & numberMask) &* stride)
     }
 
     /// Bytes the queue holds for `pages` pages of messages.

@@ -104,10 +104,12 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
     @inlinable @inline(__always)
     public func claim() -> UCQSlot? {
         // Relaxed: the flag only routes us; the lock orders what matters.
-        if sharedWord(Self.prodOverflow).pointee.load(ordering: .relaxed) == 0 {
+        // `_fastPath`: laid out so the common case falls straight through
+        // (no taken branch); the page swap is once in `messagesPerPage` claims.
+        if _fastPath(sharedWord(Self.prodOverflow).pointee.load(ordering: .relaxed) == 0) {
             // Acquiring: pairs with the fixer's releasing store of a new page.
             let slot = sharedWord(Self.prodIdx).pointee.wrappingAdd(1, ordering: .acquiring).oldValue
-            if layout.slotIsGood(slot) { return UCQSlot(container: layout.container(slot)) }
+            if _fastPath(layout.slotIsGood(slot)) { return UCQSlot(container: layout.container(slot)) }
             // First to see the page end: stop others adding until it is fixed.
             sharedWord(Self.prodOverflow).pointee.store(1, ordering: .relaxed)
         }
@@ -180,8 +182,43 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
     /// only for a message whose producer has claimed but not published it.
     // Always inlined: left to itself the optimizer made this a call, with the
     // queue passed through memory, in the specialized loops that drive it.
+    //
+    // Straight through when nothing is in the way (a good slot, a message
+    // behind it, the CAS won, the message published), or to an empty answer;
+    // everything else (the page's end, a lost race, an unpublished message)
+    // is out of line. With the retry loop inline, the optimizer hoisted the
+    // layout's words out of it into registers and, short of registers,
+    // copied them to new stack slots on every pair: three stores, each of
+    // which the next locked instruction has to wait for.
     @inlinable @inline(__always)
     public func consume(into out: UnsafeMutableRawPointer) -> Bool {
+        // Acquiring: a good index's page is fully set up before we use it.
+        let slot = sharedWord(Self.consIdx).pointee.load(ordering: .acquiring)
+        // `_fastPath`: the straight path falls through, with no taken branch.
+        if _fastPath(layout.slotIsGood(slot)) {
+            // Empty: answered here, so polling an empty queue costs no call.
+            if layout.position(slot) == sharedWord(Self.prodIdx).pointee.load(ordering: .relaxed) { return false }
+            if _fastPath(sharedWord(Self.consIdx).pointee.compareExchange(expected: slot, desired: slot &+ 1,
+                                                                          successOrdering: .relaxed,
+                                                                          failureOrdering: .relaxed).exchanged) {
+                let container = layout.container(slot)
+                // Acquiring: the message bytes are read only after the producer's publish.
+                if _fastPath(SharedMemory.word(container, 0).pointee.load(ordering: .acquiring) != 0) {
+                    copyOut(slot: slot, container: container, into: out)
+                    return true
+                }
+                waitAndCopyOut(slot: slot, into: out)
+                return true
+            }
+        }
+        return consumeSlowly(into: out)
+    }
+
+    /// `consume` when its straight path did not claim a slot: `consIdx` was
+    /// at its page's end, or another consumer won the CAS. The thesis' loop,
+    /// from a fresh look at the index.
+    @inline(never) @usableFromInline
+    func consumeSlowly(into out: UnsafeMutableRawPointer) -> Bool {
         var slot: UInt64
         while true {
             // Acquiring: a good index's page is fully set up before we use it.
@@ -195,17 +232,31 @@ public struct UnboundedConcurrentQueue: @unchecked Sendable {
                                                                 successOrdering: .relaxed,
                                                                 failureOrdering: .relaxed).exchanged { break }
         }
+        waitAndCopyOut(slot: slot, into: out)
+        return true
+    }
+
+    /// A claimed slot whose message may not be published yet: wait for it,
+    /// then copy it out.
+    @inline(never) @usableFromInline
+    func waitAndCopyOut(slot: UInt64, into out: UnsafeMutableRawPointer) {
         let container = layout.container(slot)
         let ready = SharedMemory.word(container, 0)
         // Acquiring: the message bytes are read only after the producer's publish.
         if ready.pointee.load(ordering: .acquiring) == 0 { SpinWait.untilReady(ready) }
+        copyOut(slot: slot, container: container, into: out)
+    }
+
+    /// A claimed, published message: copy it out, clear its flag, count it
+    /// consumed (in that order: its page may be recycled once the count is full).
+    @inlinable @inline(__always)
+    func copyOut(slot: UInt64, container: UnsafeMutableRawPointer, into out: UnsafeMutableRawPointer) {
         MessageCopy.copy(out, from: container + 8, bytes: layout.messageBytes)
-        ready.pointee.store(0, ordering: .relaxed)
+        SharedMemory.word(container, 0).pointee.store(0, ordering: .relaxed)
         // Releasing: the copy-out and the cleared flag happen before the page
         // can be recycled by whoever sees the count full.
         Self.pageWord(layout.page(of: slot), UCQLayout.consumedOffset).pointee
             .wrappingAdd(1, ordering: .releasing)
-        return true
     }
 
     /// `consIdx` ran off its page: under the consumers' lock, move it to the

@@ -64,6 +64,57 @@ extension KernelCoreSuite {
             #expect(enqueued > 0 && full > 0)
         }
 
+        /// Consumers polling a queue that is nearly always empty, while one
+        /// thread produces and consumes through it, more threads than CPUs so
+        /// pollers are preempted anywhere, including between their two index
+        /// loads. A poller that read the producers' index before its own
+        /// could compare a stale one with an index others had moved past and
+        /// claim a slot no producer had taken (then wait on it for as long as
+        /// nobody produced: this hung the exactly-once test under load). So:
+        /// the consumers' claim index never passes the producers' index, and
+        /// when the producing thread stops, every poller returns.
+        @Test("a consumer never claims past the producers' index, however it is preempted", .timeLimit(.minutes(1)))
+        func neverClaimsPastProducers() throws {
+            let queue = try BoundedConcurrentQueue(capacity: 8, messageBytes: 16)
+            defer { queue.destroy() }
+            let pollers = 4
+            let stop = Atomic<Bool>(false), pollersDone = Atomic<Int>(0), overclaims = Atomic<Int>(0)
+            let deadline = ContinuousClock.now + .milliseconds(400)
+            try runThreads(pollers + 2) { index in
+                let message = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
+                defer { message.deallocate() }
+                TestMessage.fill(message, count: 2, producer: 0, sequence: index)
+                switch index {
+                case 0:   // produce one, take it back, as long as the test runs
+                    while ContinuousClock.now < deadline {
+                        for _ in 0..<64 {
+                            while queue.enqueue(message) != .enqueued { kb_spin() }
+                            _ = queue.dequeue(into: message)
+                        }
+                    }
+                    stop.store(true, ordering: .releasing)
+                    // Pollers stuck on a slot nobody took would wait forever:
+                    // produce until every one has returned (counted above).
+                    while pollersDone.load(ordering: .acquiring) < pollers {
+                        if queue.enqueue(message) == .enqueued { _ = queue.dequeue(into: message) }
+                        usleep(1000)
+                    }
+                case 1:   // the claim index against the producers', ours read first
+                    while !stop.load(ordering: .acquiring) {
+                        let claimed = queue.consumerPrivateIndex.pointee.load(ordering: .acquiring)
+                        let prod = queue.producerIndex.pointee.load(ordering: .acquiring)
+                        if prod &- claimed > UInt32(1 << 31) { overclaims.add(1, ordering: .relaxed) }
+                    }
+                default:
+                    while !stop.load(ordering: .acquiring) { _ = queue.dequeue(into: message) }
+                    pollersDone.add(1, ordering: .releasing)
+                }
+            }
+            #expect(overclaims.load(ordering: .relaxed) == 0)
+            let claimed = queue.consumerPrivateIndex.pointee.load(ordering: .relaxed)
+            #expect(queue.producerIndex.pointee.load(ordering: .relaxed) &- claimed < UInt32(1 << 31))
+        }
+
         @Test("every message exactly once, many producers and consumers", .timeLimit(.minutes(1)))
         func exactlyOnce() throws {
             let queue = try BoundedConcurrentQueue(capacity: 64, messageBytes: 32)

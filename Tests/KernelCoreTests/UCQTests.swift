@@ -94,6 +94,49 @@ extension KernelCoreSuite {
             #expect(queue.pages == 2)
         }
 
+        /// `consume`'s straight path claims only a good slot with a message
+        /// behind it; the rest goes out of line. Here the consumers' index
+        /// sits at its page's end with nothing queued (the case the straight
+        /// path hands over first): an empty answer, no page moved, and the
+        /// next message, which the producer puts on the next page, arrives.
+        @Test("at a page's end with nothing queued, consume says empty and then follows the producer to the next page")
+        func emptyAtPageEnd() throws {
+            let layout = try UCQLayout(messageBytes: 24, pageBytes: 256)   // 7 messages a page
+            let queue = try UnboundedConcurrentQueue(layout: layout)
+            defer { queue.destroy() }
+            let message = UnsafeMutablePointer<UInt64>.allocate(capacity: 3)
+            defer { message.deallocate() }
+            for round in 0..<3 {
+                for sequence in 0..<layout.messagesPerPage {
+                    TestMessage.fill(message, count: 3, producer: round, sequence: sequence)
+                    #expect(queue.produce(message))
+                }
+                for sequence in 0..<layout.messagesPerPage {
+                    #expect(queue.consume(into: message))
+                    #expect(TestMessage.check(message, count: 3).map { $0.1 } == sequence)
+                }
+                let atEnd = queue.consumerIndex.pointee.load(ordering: .relaxed)
+                #expect(!layout.slotIsGood(atEnd))                 // past the page's last message
+                #expect(!queue.consume(into: message))
+                #expect(!queue.consume(into: message))
+                #expect(queue.consumerIndex.pointee.load(ordering: .relaxed) == atEnd)
+                TestMessage.fill(message, count: 3, producer: round, sequence: 99)
+                #expect(queue.produce(message))
+                message.update(repeating: 0, count: 3)
+                #expect(queue.consume(into: message))
+                #expect(TestMessage.check(message, count: 3).map { $0.1 } == 99)
+                #expect(layout.page(of: queue.consumerIndex.pointee.load(ordering: .relaxed)) != layout.page(of: atEnd))
+                #expect(!queue.consume(into: message))
+                // Back to the start of a page: the rest of this one, then the next round.
+                for _ in 1..<layout.messagesPerPage {
+                    #expect(queue.produce(message))
+                    #expect(queue.consume(into: message))
+                }
+            }
+            #expect(queue.pages == 2)
+            #expect(queue.statistics.pagesMapped == 0)
+        }
+
         @Test("a consumer never returns a half-written message: the producer stalls between claim and fill",
               .timeLimit(.minutes(1)))
         func halfWritten() throws {
