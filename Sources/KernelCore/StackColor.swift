@@ -2,28 +2,31 @@
 // its first frames) starts, different for each uthread.
 
 /// The offset below the top of a uthread's stack mapping at which its
-/// control block is placed: `index * 5` cache lines modulo 48 lines, so 48
-/// uthreads in a row get 48 different offsets 320 bytes apart.
+/// control block is placed: `index` cache lines, modulo 48 lines, so 48
+/// uthreads in a row get 48 different offsets, one line apart.
 ///
 /// Why: every mapping is page aligned, so without it every uthread's control
 /// block and the frame a switch saves and restores sit at one page offset.
-/// A cache set is chosen by the page offset (L1: bits 6-11), so all of them
-/// compete for the 8 ways of the same two or three sets; at 100 uthreads a
-/// switch misses L1 on data it touched one lap ago. Measured on this suite's
-/// EPYC VM, switch-to at 100 and 1000 uthreads cost 1.2-1.6x and 1.4-1.8x its
-/// 2-uthread figure uncolored. glibc colors its thread stacks for the same
-/// reason. Five lines is the span of a control block and the frames above a
-/// parked uthread's saved stack pointer, so neighbours' hot lines never share
-/// a set; 5 and 48 are coprime, so the cycle visits all 48 offsets; 48 lines
-/// (3 KiB) leave the control block room in the extra page `spawn` maps.
+/// The L1 set is chosen by the page offset (bits 6-11), so all of them
+/// compete for the 8 ways of the same few sets, and 100 uthreads in a ring
+/// miss L1 on lines they touched one lap ago. glibc colors its thread stacks
+/// for the same reason. Measured on this suite's EPYC VM (quiet, paired
+/// rounds), switch-to at 100 uthreads cost 1.30-1.46x its 2-uthread figure
+/// uncolored and 1.04-1.06x colored.
+///
+/// Why one line: consecutive uthreads' control blocks are then a constant
+/// stride apart for 47 steps of 48, which the hardware's stride prefetcher
+/// follows around a ring. A 5-line step (neighbours never sharing a set, but
+/// the offset wrapping every 10 uthreads) cost switch-to at 1000 uthreads
+/// 19-21 ns against 15-17 ns at one line. 48 lines (3 KiB) leave the control
+/// block room in the extra page `spawn` maps.
 struct StackColor {
     static let lineBytes = 64
-    static let stepLines = 5
     static let colors = 48
 
     /// The offset, in bytes, for the `index`-th uthread of a scheduler.
     static func offset(index: Int) -> Int {
-        (index % colors) * stepLines % colors * lineBytes
+        index % colors * lineBytes
     }
 
     /// The most an offset can be.

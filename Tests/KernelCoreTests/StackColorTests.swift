@@ -6,14 +6,13 @@ import Testing
 @testable import KernelCore
 
 @Suite struct StackColorTests {
-    @Test("48 consecutive offsets are distinct whole cache lines, at least 5 lines from the previous one")
+    @Test("48 consecutive offsets are distinct whole cache lines, a constant one line apart between wraps")
     func offsets() {
         let offsets = (0..<StackColor.colors).map { StackColor.offset(index: $0) }
         #expect(Set(offsets).count == StackColor.colors)
         #expect(offsets.allSatisfy { $0 % 64 == 0 && $0 >= 0 && $0 <= StackColor.maximumOffset })
         for index in 1..<offsets.count {
-            let lines = abs(offsets[index] - offsets[index - 1]) / 64
-            #expect(min(lines, StackColor.colors - lines) >= StackColor.stepLines, "uthread \(index)")
+            #expect(offsets[index] - offsets[index - 1] == StackColor.lineBytes, "uthread \(index): a constant stride")
         }
         #expect(StackColor.offset(index: StackColor.colors) == offsets[0], "the cycle repeats")
         #expect(StackColor.maximumOffset + MemoryLayout<UthreadRecord>.stride < UthreadConfiguration.pageBytes,
