@@ -79,23 +79,18 @@ public enum SwitchSession {
                 m.param = "peer=syscall_getppid"
                 outcome.measurements.append(m)
             }
+            // Each path's counts share rounds, so N over 2 is a paired ratio.
+            let counts = Array(Set(plan.uthreadCounts)).sorted()
             for tls in plan.tls {
-                for variant in plan.variants {
-                    for threads in plan.uthreadCounts where !StopRequest.isRequested {
-                        let bench = try UthreadSwitch(path: .yield(variant), threads: threads, tls: tls, fsBase: fsBase,
-                                                      stackBytes: plan.stackBytes)
-                        if tls, outcome.tls == nil { outcome.tls = bench.tlsModules }
-                        var batch = runner
-                        // At least 100 switches per uthread per batch, so the
-                        // parks and first pops stay within 1% of it.
-                        batch.iterations = bench.batchIterations(max(runner.iterations, 100 * threads))
-                        var measured = bench
-                        if let m = batch.measure(&measured, threads: threads,
-                                                 param: "iterations=\(batch.iterations) fs_base=\(tls ? fsBase.rawValue : "none")") {
-                            outcome.measurements.append(m)
-                        }
-                        try finish(bench)
+                for variant in plan.variants where !StopRequest.isRequested {
+                    let benches = try counts.map {
+                        try UthreadSwitch(path: .yield(variant), threads: $0, tls: tls, fsBase: fsBase,
+                                          stackBytes: plan.stackBytes)
                     }
+                    if tls, outcome.tls == nil { outcome.tls = benches[0].tlsModules }
+                    outcome.measurements += UthreadSwitchRound.measure(benches, rings: [], runner: roundRunner(runner, counts),
+                                                                       fsBase: tls ? fsBase.rawValue : "none")
+                    for bench in benches { try finish(bench) }
                 }
                 if plan.switchTo && !StopRequest.isRequested {
                     try measureSwitchTo(plan: plan, tls: tls, fsBase: fsBase, withRings: tls == plan.tls.first,
@@ -107,7 +102,7 @@ public enum SwitchSession {
 
     /// Switch-to at every count of 2 or more, in one set of interleaved
     /// rounds with Boost's ping-pong and (`withRings`) Boost's rings of the
-    /// same sizes (`SwitchToRound`).
+    /// same sizes (`UthreadSwitchRound`).
     private static func measureSwitchTo(plan: SwitchPlan, tls: Bool, fsBase: FSBaseMechanism, withRings: Bool,
                                         runner: TrialRunner, into outcome: Outcome) throws {
         let name = UthreadSwitch.variantName(.switchTo, tls: tls)
@@ -122,11 +117,17 @@ public enum SwitchSession {
             try UthreadSwitch(path: .switchTo, threads: $0, tls: tls, fsBase: fsBase, stackBytes: plan.stackBytes)
         }
         if tls, outcome.tls == nil { outcome.tls = benches[0].tlsModules }
-        var batch = runner
-        batch.iterations = max(runner.iterations, 100 * counts.last.unsafelyUnwrapped)
-        outcome.measurements += SwitchToRound.measure(benches, rings: rings, runner: batch,
-                                                       fsBase: tls ? fsBase.rawValue : "none")
+        outcome.measurements += UthreadSwitchRound.measure(benches, rings: rings, runner: roundRunner(runner, counts),
+                                                           fsBase: tls ? fsBase.rawValue : "none")
         for bench in benches { try finish(bench) }
+    }
+
+    /// `runner` with at least 100 switches per uthread of the largest count
+    /// per batch, so the parks and first pops stay within 1% of it.
+    private static func roundRunner(_ runner: TrialRunner, _ counts: [Int]) -> TrialRunner {
+        var batch = runner
+        batch.iterations = max(runner.iterations, 100 * (counts.max() ?? 1))
+        return batch
     }
 
     /// Lets `bench`'s uthreads exit; an error if any did not.

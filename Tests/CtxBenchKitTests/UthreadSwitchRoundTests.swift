@@ -8,7 +8,7 @@ import RunFormat
 import Testing
 @testable import CtxBenchKit
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct SwitchToRoundTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct UthreadSwitchRoundTests {
     let clock = TSCClock.calibrate(intervalNs: 20_000_000)
     var runner: TrialRunner { TrialRunner(clock: clock, overheadTicks: 0, trials: 4, iterations: 600, warmupBatches: 1) }
 
@@ -31,7 +31,7 @@ import Testing
         let rows = try onVcoreThread {
             let benches = try [2, 3].map { try UthreadSwitch(path: .switchTo, threads: $0, tls: false, fsBase: nil) }
             let rings = try [2, 3].map { try BoostRing(contexts: $0, stackBytes: 16 * 1024) }
-            let rows = SwitchToRound.measure(benches, rings: rings, runner: runner, fsBase: "none")
+            let rows = UthreadSwitchRound.measure(benches, rings: rings, runner: runner, fsBase: "none")
             for bench in benches { #expect(bench.finish()) }
             return rows
         }
@@ -69,7 +69,7 @@ import Testing
         for iterations in [1, contexts, 10 * contexts + 1] {
             #expect(ring.runBatch(iterations: iterations) > 0)
         }
-        let member = SwitchToRoundMember.ring(ring)
+        let member = UthreadSwitchRoundMember.ring(ring)
         #expect(member.switches(near: 10 * contexts + 1) == 10 * contexts)
         #expect(member.switches(near: 1) == contexts, "at least one lap")
     }
@@ -82,7 +82,7 @@ import Testing
 
     @Test("the ping-pong runs whole round trips; ticks scale to the round's iterations")
     func pingPongRounding() {
-        let member = SwitchToRoundMember.pingPong(SwitchReference(.boostJumpFcontext))
+        let member = UthreadSwitchRoundMember.pingPong(SwitchReference(.boostJumpFcontext))
         #expect(member.switches(near: 101) == 100 && member.switches(near: 1) == 2)
     }
 

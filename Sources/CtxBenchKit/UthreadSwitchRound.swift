@@ -1,10 +1,10 @@
-// Switch-to measured round by round with its Boost.Context references, so
-// its ratios to them, and to itself at 2 uthreads, are taken trial by trial.
+// Uthread switches at every count measured round by round with Boost.Context,
+// so their ratios to it, and to themselves at 2 uthreads, are trial by trial.
 
 import BenchKit
 import RunFormat
 
-/// One member of a switch-to round: a uthread ring, Boost's ping-pong (the
+/// One member of a round: uthreads of one path at one count, Boost's ping-pong (the
 /// reference row measured first in the session) or a Boost ring. An enum, so
 /// one specialized `InterleavedTrials` loop runs them all; each case's own
 /// batch is the loop that is timed.
@@ -12,7 +12,7 @@ import RunFormat
 /// Each runs whole laps (whole round trips for the ping-pong), the nearest
 /// to the round's iterations, and scales its ticks to those iterations, so
 /// rings of any sizes share one round without a common multiple.
-enum SwitchToRoundMember: TrialBenchmark {
+enum UthreadSwitchRoundMember: TrialBenchmark {
     case uthreads(UthreadSwitch)
     case pingPong(SwitchReference)
     case ring(BoostRing)
@@ -51,18 +51,19 @@ enum SwitchToRoundMember: TrialBenchmark {
     }
 }
 
-/// Switch-to at each uthread count, Boost's ping-pong and Boost's rings of
-/// the same sizes, all interleaved trial by trial (`InterleavedTrials`).
+/// One uthread path (a 2LS variant's yield, or switch-to) at each uthread
+/// count, Boost's ping-pong and, for switch-to, Boost's rings of the same
+/// sizes, all interleaved trial by trial (`InterleavedTrials`).
 ///
-/// Why paired: on this suite's shared VM the same switch-to binary runs at
+/// Why paired: on this suite's shared VM the same switch binary runs at
 /// one of two speeds for seconds at a time (7 or 10-11 ns at 2 uthreads),
 /// while Boost's shorter switch keeps its speed, and a 1000-uthread batch is
 /// as exposed to the machine's memory traffic as the others are not. One
 /// after the other, a slow stretch that covers only one of them decides a
 /// target; paired, trial i of each sees the same stretch, and every ratio
 /// row divides trial i by trial i.
-enum SwitchToRound {
-    /// Rows, per count: switch-to's own (as `TrialRunner.measure` writes
+enum UthreadSwitchRound {
+    /// Rows, per count: the uthreads' own (as `TrialRunner.measure` writes
     /// it, `param` naming its switches per batch and `fsBase`), its ratio to
     /// Boost's ping-pong (`ratio_to_boost_jump_fcontext`), to itself at 2
     /// uthreads (`ratio_to_2_uthreads`) and, with `rings` (one per count, same
@@ -71,7 +72,7 @@ enum SwitchToRound {
     /// (`ratio_to_2_contexts`).
     static func measure(_ benches: [UthreadSwitch], rings: [BoostRing], runner: TrialRunner,
                         fsBase: String) -> [Measurement] {
-        var members = benches.map { SwitchToRoundMember.uthreads($0) }
+        var members = benches.map { UthreadSwitchRoundMember.uthreads($0) }
         members.append(.pingPong(SwitchReference(.boostJumpFcontext)))
         members += rings.map { .ring($0) }
         let trials = InterleavedTrials.trials(&members, runner: runner)
