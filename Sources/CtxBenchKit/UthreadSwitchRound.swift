@@ -2,6 +2,7 @@
 // so their ratios to it, and to themselves at 2 uthreads, are trial by trial.
 
 import BenchKit
+import CSwitchReference
 import RunFormat
 
 /// One member of a round: uthreads of one path at one count, Boost's ping-pong (the
@@ -14,14 +15,15 @@ import RunFormat
 /// rings of any sizes share one round without a common multiple.
 enum UthreadSwitchRoundMember: TrialBenchmark {
     case uthreads(UthreadSwitch)
-    case pingPong(SwitchReference)
+    /// Boost's ping-pong (`SwitchReference.Peer.boostJumpFcontext`'s batch).
+    case pingPong
     case ring(BoostRing)
 
     var benchmark: String { "switch" }
     var variant: String {
         switch self {
         case .uthreads(let u): u.variant
-        case .pingPong(let r): r.variant
+        case .pingPong: "reference"
         case .ring(let r): r.variant
         }
     }
@@ -36,15 +38,12 @@ enum UthreadSwitchRoundMember: TrialBenchmark {
         }
     }
 
-    mutating func runBatch(iterations: Int) -> UInt64 {
+    func runBatch(iterations: Int) -> UInt64 {
         let switches = switches(near: iterations)
-        let ticks: UInt64
-        switch self {
-        case .uthreads(let u): ticks = u.runBatch(iterations: switches)
-        case .pingPong(var r):
-            ticks = r.runBatch(iterations: switches)
-            self = .pingPong(r)
-        case .ring(let r): ticks = r.runBatch(iterations: switches)
+        let ticks = switch self {
+        case .uthreads(let u): u.runBatch(iterations: switches)
+        case .pingPong: kb_reference_fcontext_batch(switches)
+        case .ring(let r): r.runBatch(iterations: switches)
         }
         if switches == iterations { return ticks }
         return UInt64((Double(ticks) * Double(iterations) / Double(switches)).rounded())
@@ -73,7 +72,7 @@ enum UthreadSwitchRound {
     static func measure(_ benches: [UthreadSwitch], rings: [BoostRing], runner: TrialRunner,
                         fsBase: String) -> [Measurement] {
         var members = benches.map { UthreadSwitchRoundMember.uthreads($0) }
-        members.append(.pingPong(SwitchReference(.boostJumpFcontext)))
+        members.append(.pingPong)
         members += rings.map { .ring($0) }
         let trials = InterleavedTrials.trials(&members, runner: runner)
         let pingPongIndex = benches.count

@@ -82,7 +82,7 @@ import Testing
 
     @Test("the ping-pong runs whole round trips; ticks scale to the round's iterations")
     func pingPongRounding() {
-        let member = UthreadSwitchRoundMember.pingPong(SwitchReference(.boostJumpFcontext))
+        let member = UthreadSwitchRoundMember.pingPong
         #expect(member.switches(near: 101) == 100 && member.switches(near: 1) == 2)
     }
 
