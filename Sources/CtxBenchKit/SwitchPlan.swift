@@ -27,6 +27,9 @@ public struct SwitchPlan: Sendable, Equatable {
     public static let standardCounts = [1, 2, 100, 1000]
     /// The most uthreads or kernel threads one configuration may have.
     public static let maximumThreads = 4096
+    /// The most uthreads alive at once: a path measures all its counts in
+    /// shared rounds, so their stacks are mapped (and locked) together.
+    public static let maximumUthreadsInAll = 8192
     /// A kernel-thread trial's switch budget at most (about 10 s at 5 µs each).
     public static let maximumKernelSwitches = 2_000_000
     public static let maximumKernelTrials = 1000
@@ -58,6 +61,11 @@ public struct SwitchPlan: Sendable, Equatable {
         if uthreadCounts.isEmpty { problems.append("--threads: no thread counts") }
         counts(uthreadCounts, "--threads")
         counts(kernelThreadCounts, "--kernel-threads")
+        let inAll = Set(uthreadCounts).reduce(0) { $0 + min($1, Self.maximumThreads + 1) }
+        if inAll > Self.maximumUthreadsInAll {
+            problems.append("--threads: \(inAll) uthreads in all; at most \(Self.maximumUthreadsInAll), "
+                            + "since each path runs its counts side by side")
+        }
         if variants.isEmpty && !switchTo { problems.append("--variants: nothing to measure") }
         if tls.isEmpty { problems.append("--tls: choose with, without or both") }
         if !(1...Self.maximumKernelSwitches).contains(kernelSwitchesPerTrial) {

@@ -94,6 +94,9 @@ import Testing
         #expect(SwitchPlan(kernelTrials: 0).problems().first?.hasPrefix("--kernel-trials") == true)
         #expect(SwitchPlan(stackBytes: 100).problems().first?.contains("smaller than a page") == true)
         #expect(SwitchPlan(tls: []).problems() == ["--tls: choose with, without or both"])
+        #expect(SwitchPlan(uthreadCounts: [4096, 4095, 2]).problems()
+                == ["--threads: 8193 uthreads in all; at most 8192, since each path runs its counts side by side"])
+        #expect(SwitchPlan(uthreadCounts: [4096, 4096, 4096, 2]).problems().isEmpty, "repeated counts run once")
         #expect(throws: UthreadConfigurationError.noUthreads(0)) {
             _ = try UthreadSwitch(path: .yield(.locked), threads: 0, tls: false, fsBase: nil)
         }
