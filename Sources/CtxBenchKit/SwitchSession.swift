@@ -83,38 +83,29 @@ public enum SwitchSession {
             let counts = Array(Set(plan.uthreadCounts)).sorted()
             for tls in plan.tls {
                 for variant in plan.variants where !StopRequest.isRequested {
-                    let benches = try counts.map {
-                        try UthreadSwitch(path: .yield(variant), threads: $0, tls: tls, fsBase: fsBase,
-                                          stackBytes: plan.stackBytes)
-                    }
-                    if tls, outcome.tls == nil { outcome.tls = benches[0].tlsModules }
-                    outcome.measurements += UthreadSwitchRound.measure(benches, rings: [], runner: roundRunner(runner, counts),
-                                                                       fsBase: tls ? fsBase.rawValue : "none")
-                    for bench in benches { try finish(bench) }
+                    try measureRound(.yield(variant), counts: counts, tls: tls, withRings: false, plan: plan,
+                                     fsBase: fsBase, runner: runner, into: outcome)
                 }
-                if plan.switchTo && !StopRequest.isRequested {
-                    try measureSwitchTo(plan: plan, tls: tls, fsBase: fsBase, withRings: tls == plan.tls.first,
-                                        runner: runner, into: outcome)
+                guard plan.switchTo && !StopRequest.isRequested else { continue }
+                if counts.contains(where: { $0 < 2 }) {
+                    outcome.skipped.append("\(UthreadSwitch.variantName(.switchTo, tls: tls)) at 1 thread: switch-to needs another uthread")
                 }
+                try measureRound(.switchTo, counts: counts.filter { $0 >= 2 }, tls: tls, withRings: tls == plan.tls.first,
+                                 plan: plan, fsBase: fsBase, runner: runner, into: outcome)
             }
         }
     }
 
-    /// Switch-to at every count of 2 or more, in one set of interleaved
-    /// rounds with Boost's ping-pong and (`withRings`) Boost's rings of the
-    /// same sizes (`UthreadSwitchRound`).
-    private static func measureSwitchTo(plan: SwitchPlan, tls: Bool, fsBase: FSBaseMechanism, withRings: Bool,
-                                        runner: TrialRunner, into outcome: Outcome) throws {
-        let name = UthreadSwitch.variantName(.switchTo, tls: tls)
-        if plan.uthreadCounts.contains(where: { $0 < 2 }) {
-            outcome.skipped.append("\(name) at 1 thread: switch-to needs another uthread")
-        }
-        let counts = Array(Set(plan.uthreadCounts.filter { $0 >= 2 })).sorted()
+    /// `path` at every one of `counts` in one set of interleaved rounds with
+    /// Boost's ping-pong and (`withRings`) Boost's rings of the same sizes
+    /// (`UthreadSwitchRound`); every uthread exits before it returns.
+    private static func measureRound(_ path: UthreadSwitch.Path, counts: [Int], tls: Bool, withRings: Bool,
+                                     plan: SwitchPlan, fsBase: FSBaseMechanism, runner: TrialRunner,
+                                     into outcome: Outcome) throws {
         guard !counts.isEmpty else { return }
-        var rings: [BoostRing] = []
-        if withRings { rings = try counts.map { try BoostRing(contexts: $0, stackBytes: plan.stackBytes) } }
+        let rings = withRings ? try counts.map { try BoostRing(contexts: $0, stackBytes: plan.stackBytes) } : []
         let benches = try counts.map {
-            try UthreadSwitch(path: .switchTo, threads: $0, tls: tls, fsBase: fsBase, stackBytes: plan.stackBytes)
+            try UthreadSwitch(path: path, threads: $0, tls: tls, fsBase: fsBase, stackBytes: plan.stackBytes)
         }
         if tls, outcome.tls == nil { outcome.tls = benches[0].tlsModules }
         outcome.measurements += UthreadSwitchRound.measure(benches, rings: rings, runner: roundRunner(runner, counts),
