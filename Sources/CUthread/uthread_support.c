@@ -20,39 +20,39 @@
 
 extern void kb_uctx_trampoline(void);
 
-// The offsets uthread_switch.S uses for kb_uthread_switch_to.
-_Static_assert(offsetof(kb_uctx, sp) == 0 && offsetof(kb_uctx, fs_base) == 8, "kb_uctx layout");
-_Static_assert(offsetof(kb_uthread_core, ctx) == 0 && offsetof(kb_uthread_core, vcore) == 16
-               && offsetof(kb_uthread_core, state) == 24 && offsetof(kb_uthread_core, has_tls) == 25,
-               "kb_uthread_core layout");
-_Static_assert(offsetof(kb_vcore_core, ctx) == 0 && offsetof(kb_vcore_core, current) == 16
-               && offsetof(kb_vcore_core, hand_off_target) == 24 && offsetof(kb_vcore_core, pops) == 32
-               && offsetof(kb_vcore_core, events) == 40 && offsetof(kb_vcore_core, action) == 48
-               && offsetof(kb_vcore_core, fs_mechanism) == 49, "kb_vcore_core layout");
+// The offsets uthread_frame.h and uthread_switch.S use.
+_Static_assert(offsetof(kb_uctx, sp) == 0 && offsetof(kb_uctx, rbx) == 8 && offsetof(kb_uctx, rbp) == 16
+               && offsetof(kb_uctx, r12) == 24 && offsetof(kb_uctx, r13) == 32 && offsetof(kb_uctx, r14) == 40
+               && offsetof(kb_uctx, r15) == 48 && offsetof(kb_uctx, fpu_cw) == 56 && offsetof(kb_uctx, mxcsr) == 60
+               && offsetof(kb_uctx, fs_base) == 64, "kb_uctx layout");
+_Static_assert(offsetof(kb_uthread_core, run_next) == 0 && offsetof(kb_uthread_core, vcore) == 8
+               && offsetof(kb_uthread_core, state) == 16 && offsetof(kb_uthread_core, has_tls) == 17
+               && offsetof(kb_uthread_core, ctx) == 24, "kb_uthread_core layout");
+_Static_assert(offsetof(kb_vcore_core, ctx) == 0 && offsetof(kb_vcore_core, current) == 72
+               && offsetof(kb_vcore_core, hand_off_target) == 80 && offsetof(kb_vcore_core, pops) == 88
+               && offsetof(kb_vcore_core, events) == 96 && offsetof(kb_vcore_core, action) == 104
+               && offsetof(kb_vcore_core, fs_mechanism) == 105, "kb_vcore_core layout");
 _Static_assert(offsetof(kb_vcore_events, notif_pending) == 0 && offsetof(kb_vcore_events, notif_disabled) == 4,
                "kb_vcore_events layout");
 _Static_assert(KB_UTHREAD_RUNNING == 1 && KB_UTHREAD_BLOCKED == 2 && KB_VCORE_ACTION_HAND_OFF == 3
                && KB_FS_WRFSBASE == 0, "constants of uthread_switch.S");
 
 void kb_uctx_make(kb_uctx *ctx, void *stack_top, void (*entry)(void *), void *arg) {
-    // Frame (see uthread_switch.S), placed so that the trampoline starts with
-    // %rsp 16-byte aligned, under a zero word standing for "no caller".
+    // The first switch to it loads these registers and returns into the
+    // trampoline, which then starts with %rsp 16-byte aligned (top - 16),
+    // under a zero word standing for "no caller".
     uint64_t *top = (uint64_t *)((uintptr_t)stack_top & ~(uintptr_t)15);
-    uint64_t *sp = top - 10;
-    uint16_t fcw;
-    uint32_t mxcsr;
-    __asm__ __volatile__("fnstcw %0\n\tstmxcsr %1" : "=m"(fcw), "=m"(mxcsr));
-    sp[0] = (uint64_t)fcw | ((uint64_t)mxcsr << 32);
-    sp[1] = 0;                         // r15
-    sp[2] = 0;                         // r14
-    sp[3] = (uint64_t)(uintptr_t)arg;  // r13
-    sp[4] = (uint64_t)(uintptr_t)entry;// r12
-    sp[5] = 0;                         // rbx
-    sp[6] = 0;                         // rbp
-    sp[7] = (uint64_t)(uintptr_t)kb_uctx_trampoline;
-    sp[8] = 0;                         // (trampoline's rsp: top - 16, aligned)
-    sp[9] = 0;
+    uint64_t *sp = top - 3;
+    sp[0] = (uint64_t)(uintptr_t)kb_uctx_trampoline;
+    sp[1] = 0;
+    sp[2] = 0;
+    uint64_t fs_base = ctx->fs_base;
+    memset(ctx, 0, sizeof *ctx);
     ctx->sp = sp;
+    ctx->r12 = (uint64_t)(uintptr_t)entry;
+    ctx->r13 = (uint64_t)(uintptr_t)arg;
+    ctx->fs_base = fs_base;
+    __asm__ __volatile__("fnstcw %0\n\tstmxcsr %1" : "=m"(ctx->fpu_cw), "=m"(ctx->mxcsr));
 }
 
 // MARK: - FS base

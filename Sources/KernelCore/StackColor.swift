@@ -1,12 +1,12 @@
 // Stack coloring: where in its top page a uthread's control block (and so
-// its first frames) starts, different for each uthread.
+// its innermost frames) starts, different for each uthread.
 
 /// The offset below the top of a uthread's stack mapping at which its
 /// control block is placed: `index` cache lines, modulo 48 lines, so 48
 /// uthreads in a row get 48 different offsets, one line apart.
 ///
 /// Why: every mapping is page aligned, so without it every uthread's control
-/// block and the frame a switch saves and restores sit at one page offset.
+/// block and the frames just below it sit at one page offset.
 /// The L1 set is chosen by the page offset (bits 6-11), so all of them
 /// compete for the 8 ways of the same few sets, and 100 uthreads in a ring
 /// miss L1 on lines they touched one lap ago. glibc colors its thread stacks

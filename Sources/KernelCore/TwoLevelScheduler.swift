@@ -94,8 +94,9 @@ public final class TwoLevelScheduler: @unchecked Sendable {
             template = try vcore.tlsTemplate()
         }
         // The control block sits at the top of the uthread's own stack, on
-        // the page its saved frame is on: a switch touches one page, not two
-        // (it shows at 1000 uthreads, where the TLB no longer holds them all).
+        // the page its innermost frames are on: a switch touches one page,
+        // not two (it shows at 1000 uthreads, where the TLB no longer holds
+        // them all).
         // One page more than the usable stack holds it, `StackColor.offset`
         // below the top, so no two consecutive uthreads share cache sets.
         var stack = kb_ustack()

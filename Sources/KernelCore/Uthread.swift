@@ -132,10 +132,10 @@ public struct Uthread: Hashable, @unchecked Sendable {
     }
 }
 
-/// The saved context of a uthread: its record's first field.
+/// The saved context of a uthread (in its record's first field, `core`).
 @inline(__always)
 func contextPointer(_ record: UnsafeMutablePointer<UthreadRecord>) -> UnsafeMutablePointer<kb_uctx> {
-    UnsafeMutableRawPointer(record).assumingMemoryBound(to: kb_uctx.self)
+    kb_uthread_context(corePointer(record))
 }
 
 /// The part of a uthread the switch-to assembly reads: its record's first field.

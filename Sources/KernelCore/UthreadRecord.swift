@@ -15,16 +15,17 @@ enum UthreadState: UInt8 {
 /// queues it can be on (the run queue or a wait queue through `runNext`, the
 /// 2LS' active list, the scheduler's list of all uthreads).
 ///
-/// `core`, first, is what the switch-to assembly reads and writes (saved
-/// context, vcore, state, TLS flag): a C struct, so its layout is one the
-/// assembly can name; the properties below are views of it.
+/// `core`, first, is what the switch paths read and write (queue link,
+/// vcore, state, TLS flag, saved context): a C struct, so its layout is one
+/// the assembly can name and lay out by cache line; the properties below
+/// are views of it.
 @usableFromInline
 struct UthreadRecord {
     @usableFromInline
-    var core = kb_uthread_core(ctx: kb_uctx(), vcore: nil, state: UthreadState.blocked.rawValue, has_tls: 0, checks: 0)
+    var core = kb_uthread_core(run_next: nil, vcore: nil, state: UthreadState.blocked.rawValue, has_tls: 0, checks: 0,
+                               ctx: kb_uctx())
     var id: Int
     var scheduler: UnsafeMutablePointer<SchedulerState>
-    var runNext: UnsafeMutablePointer<UthreadRecord>?
     var activeNext: UnsafeMutablePointer<UthreadRecord>?
     var activePrev: UnsafeMutablePointer<UthreadRecord>?
     var onActiveList = false
@@ -51,6 +52,11 @@ struct UthreadRecord {
     var hasTLS: Bool {
         @inline(__always) get { core.has_tls != 0 }
         @inline(__always) set { core.has_tls = newValue ? 1 : 0 }
+    }
+    /// The link of the queue it is on (the run queue or a wait queue).
+    var runNext: UnsafeMutablePointer<UthreadRecord>? {
+        @inline(__always) get { UnsafeMutableRawPointer(core.run_next)?.assumingMemoryBound(to: UthreadRecord.self) }
+        @inline(__always) set { core.run_next = UnsafeMutableRawPointer(newValue)?.assumingMemoryBound(to: kb_uthread_core.self) }
     }
     /// The vcore running it, or that ran it last.
     var vcore: UnsafeMutablePointer<VcoreState>? {
@@ -116,7 +122,9 @@ struct VcoreState {
          threadPointer: UInt64, fsMechanism: FSBaseMechanism) {
         self.id = id
         self.scheduler = scheduler
-        core = kb_vcore_core(ctx: kb_uctx(sp: nil, fs_base: threadPointer), current: nil, hand_off_target: nil,
+        var context = kb_uctx()
+        context.fs_base = threadPointer
+        core = kb_vcore_core(ctx: context, current: nil, hand_off_target: nil,
                              pops: 0, events: events, action: VcoreAction.none.rawValue,
                              fs_mechanism: fsMechanism.rawCode)
     }

@@ -69,6 +69,53 @@ extension KernelCoreSuite {
             #expect(pair.pointee.rounds == 200, "the peer ran once per round")
         }
 
+        /// The registers a context holds, in the probe layout (regs[0..7]).
+        static func savedRegisters(_ context: kb_uctx) -> [UInt64] {
+            [context.rbx, context.rbp, context.r12, context.r13, context.r14, context.r15,
+             UInt64(context.fpu_cw), UInt64(context.mxcsr)]
+        }
+
+        @Test("a switch stores the registers it leaves in the context left: the probe's values in its own, the peer's junk in the peer's")
+        func registersLiveInTheContext() throws {
+            var random = SeededGenerator(seed: 0x5EED_0011)
+            let stack = UnsafeMutablePointer<kb_ustack>.allocate(capacity: 1)
+            stack.initialize(to: kb_ustack())
+            defer { _ = kb_ustack_unmap(stack); stack.deallocate() }
+            try #require(kb_ustack_map(stack, 64 * 1024, 0, 16) == 0)
+            let pair = UnsafeMutablePointer<kb_uctx_probe_pair>.allocate(capacity: 1)
+            pair.initialize(to: kb_uctx_probe_pair())
+            defer { pair.deallocate() }
+            kb_uctx_make(&pair.pointee.peer, stack.pointee.stack_top, kb_uctx_probe_peer, UnsafeMutableRawPointer(pair))
+            for round in 0..<50 {
+                var regs = withUnsafeMutableBytes(of: &pair.pointee.junk) { Self.randomProbeRound(&random, round: round, junk: $0) }
+                let sent = regs
+                let junk = withUnsafeBytes(of: pair.pointee.junk) { Array($0.bindMemory(to: UInt64.self)) }
+                regs.withUnsafeMutableBufferPointer { kb_uctx_probe_switch(&pair.pointee.probe, &pair.pointee.peer, $0.baseAddress) }
+                let probe = Self.savedRegisters(pair.pointee.probe), peer = Self.savedRegisters(pair.pointee.peer)
+                #expect(Array(probe[0..<6]) == Array(sent[0..<6]), "round \(round): the probe's context")
+                #expect(probe[6] & 0x0F3F == sent[6] & 0x0F3F && probe[7] & 0xFFC0 == sent[7] & 0xFFC0,
+                        "round \(round): the probe's FP control words")
+                #expect(Array(peer[0..<6]) == Array(junk[0..<6]), "round \(round): the peer's context")
+                #expect(peer[6] & 0x0F3F == junk[6] & 0x0F3F && peer[7] & 0xFFC0 == junk[7] & 0xFFC0,
+                        "round \(round): the peer's FP control words")
+            }
+        }
+
+        @Test("a uthread's control block puts the queue link, vcore, state, stack pointer and first registers in its first cache line")
+        func controlBlockLayout() throws {
+            typealias Core = kb_uthread_core
+            let context = try #require(MemoryLayout<Core>.offset(of: \Core.ctx))
+            let firstLine = [MemoryLayout<Core>.offset(of: \Core.run_next), MemoryLayout<Core>.offset(of: \Core.vcore),
+                             MemoryLayout<Core>.offset(of: \Core.state), MemoryLayout<Core>.offset(of: \Core.has_tls),
+                             MemoryLayout<Core>.offset(of: \Core.ctx.sp).map { $0 + 7 },
+                             MemoryLayout<Core>.offset(of: \Core.ctx.rbx).map { $0 + 7 }]
+            #expect(firstLine.allSatisfy { ($0 ?? 64) < 64 }, "\(firstLine)")
+            #expect(context + MemoryLayout<kb_uctx>.size <= 128, "the whole context within two lines")
+            let scheduler = try TwoLevelScheduler(variant: .noLockingNoAsserts, configuration: UthreadConfiguration(stackBytes: 16 * 1024))
+            let uthreads = try (0..<4).map { _ in try scheduler.spawn(start: .suspended) { _ in } }
+            #expect(uthreads.allSatisfy { UInt(bitPattern: $0.record) % 64 == 0 }, "records start a cache line")
+        }
+
         @Test("each FS-loading switch loads the target's FS base and the way back restores the vcore's",
               arguments: FSBaseMechanism.allCases)
         func fsBaseFollowsTheContext(mechanism: FSBaseMechanism) throws {

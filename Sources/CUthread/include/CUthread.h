@@ -15,14 +15,24 @@
 extern "C" {
 #endif
 
-/// A saved user context. Only the stack pointer is stored here: the switch
-/// pushes the callee-saved registers (rbx, rbp, r12-r15), the x87 control word
-/// and MXCSR onto the stack it leaves, and the instruction pointer is the
-/// return address the call pushed. `fs_base` is the thread pointer the
+/// A saved user context: the stack pointer, the callee-saved registers (rbx,
+/// rbp, r12-r15), the x87 control word and MXCSR in its first cache line,
+/// stored by the switch that leaves a context and loaded by the one that
+/// resumes it. The instruction pointer is the return address the call into
+/// the switch pushed, at `sp`. `fs_base` is the thread pointer the
 /// FS-switching routines load when they switch *to* this context.
 typedef struct kb_uctx {
-    void *sp;
-    uint64_t fs_base;
+    void *sp;            // offset 0
+    uint64_t rbx;        // offset 8
+    uint64_t rbp;        // offset 16
+    uint64_t r12;        // offset 24
+    uint64_t r13;        // offset 32
+    uint64_t r14;        // offset 40
+    uint64_t r15;        // offset 48
+    uint16_t fpu_cw;     // offset 56: x87 control word
+    uint16_t reserved;
+    uint32_t mxcsr;      // offset 60
+    uint64_t fs_base;    // offset 64
 } kb_uctx;
 
 /// Saves the caller into `save` and resumes `load`. The FS base is untouched.
@@ -41,6 +51,8 @@ void kb_uctx_switch_arch_prctl(kb_uctx *save, const kb_uctx *load);
 /// the stack that ends at `stack_top` (16-byte aligned), with the caller's
 /// x87 control word and MXCSR. `entry` must never return (it switches away
 /// for good); if it does, the process stops on ud2. `fs_base` is left as is.
+/// Writes the three words under `stack_top` (the return address into the
+/// trampoline, then zeros standing for "no caller").
 void kb_uctx_make(kb_uctx *ctx, void *stack_top, void (*entry)(void *), void *arg);
 
 // MARK: - Switch-to: the uthread and vcore words the assembly reads
@@ -65,24 +77,33 @@ typedef struct kb_vcore_events {
 /// the uthreads popped.
 typedef struct kb_vcore_core {
     kb_uctx ctx;                          // offset 0
-    struct kb_uthread_core *current;      // offset 16
-    struct kb_uthread_core *hand_off_target; // offset 24
-    uint64_t pops;                        // offset 32
-    kb_vcore_events *events;              // offset 40
-    uint8_t action;                       // offset 48: a KB_VCORE_ACTION_*
-    uint8_t fs_mechanism;                 // offset 49: a KB_FS_*
+    struct kb_uthread_core *current;      // offset 72
+    struct kb_uthread_core *hand_off_target; // offset 80
+    uint64_t pops;                        // offset 88
+    kb_vcore_events *events;              // offset 96
+    uint8_t action;                       // offset 104: a KB_VCORE_ACTION_*
+    uint8_t fs_mechanism;                 // offset 105: a KB_FS_*
 } kb_vcore_core;
 
-/// A uthread's part of `UthreadRecord` that switch-to reads and writes.
-/// `ctx.fs_base` is its TLS block's thread pointer, 0 without TLS (it then
-/// runs with its vcore's FS base).
+/// A uthread's part of `UthreadRecord` that the switch paths read and write,
+/// laid out so that its first cache line holds what both a 2LS pop and a
+/// switch-to need first: the queue link, the vcore and state words, and the
+/// head of the saved context (its stack pointer and most registers). The
+/// rest of the context is on the next line, whose address is known as soon
+/// as the record's is, so the two are fetched in parallel, never one after
+/// the other. `ctx.fs_base` is its TLS block's thread pointer, 0 without TLS
+/// (it then runs with its vcore's FS base).
 typedef struct kb_uthread_core {
-    kb_uctx ctx;                 // offset 0
-    kb_vcore_core *vcore;        // offset 16: running it, or that ran it last
-    uint8_t state;               // offset 24: a KB_UTHREAD_*
-    uint8_t has_tls;             // offset 25
-    uint8_t checks;              // offset 26: its 2LS checks invariants (Swift reads it; the assembly does not)
+    struct kb_uthread_core *run_next; // offset 0: the link of the queue it is on (Swift's `runNext`)
+    kb_vcore_core *vcore;        // offset 8: running it, or that ran it last
+    uint8_t state;               // offset 16: a KB_UTHREAD_*
+    uint8_t has_tls;             // offset 17
+    uint8_t checks;              // offset 18: its 2LS checks invariants (Swift reads it; the assembly does not)
+    kb_uctx ctx;                 // offset 24
 } kb_uthread_core;
+
+/// A uthread's saved context.
+static inline kb_uctx *kb_uthread_context(kb_uthread_core *uthread) { return &uthread->ctx; }
 
 /// Uthread states (Swift's UthreadState raw values).
 enum { KB_UTHREAD_RUNNABLE = 0, KB_UTHREAD_RUNNING = 1, KB_UTHREAD_BLOCKED = 2, KB_UTHREAD_EXITED = 3 };
