@@ -155,7 +155,8 @@ public final class RankBarrier: @unchecked Sendable {
     private static func startMPI(library: String, identity: RankIdentity) -> Result<Void, BarrierError> {
         var reason = [CChar](repeating: 0, count: 512)
         guard kb_mpi_load(library, &reason, reason.count) == 0 else {
-            return .failure(BarrierError(description: "cannot load \(library): \(String(cString: reason))"))
+            let text = String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return .failure(BarrierError(description: "cannot load \(library): \(text)"))
         }
         var rank: Int32 = -1, size: Int32 = -1
         guard kb_mpi_init(&rank, &size) == 0 else { return .failure(BarrierError(description: "MPI_Init failed")) }

@@ -47,9 +47,9 @@ extension KernelCoreSuite {
             #expect(regs[8] == 1, "round \(round): stack pointer moved")
         }
 
-        @Test("random callee-saved registers, stack pointer and FP control words come back after the peer clobbered them")
-        func registersSurvive() throws {
-            var random = SeededGenerator(seed: 0x5EED_0010)
+        /// Runs `body` with a probe pair whose peer is a fresh context on a
+        /// 64 KiB stack of its own.
+        static func withProbePair(_ body: (UnsafeMutablePointer<kb_uctx_probe_pair>) throws -> Void) throws {
             let stack = UnsafeMutablePointer<kb_ustack>.allocate(capacity: 1)
             stack.initialize(to: kb_ustack())
             defer { _ = kb_ustack_unmap(stack); stack.deallocate() }
@@ -58,15 +58,23 @@ extension KernelCoreSuite {
             pair.initialize(to: kb_uctx_probe_pair())
             defer { pair.deallocate() }
             kb_uctx_make(&pair.pointee.peer, stack.pointee.stack_top, kb_uctx_probe_peer, UnsafeMutableRawPointer(pair))
-            let threadPointer = kb_thread_pointer()
-            for round in 0..<200 {
-                var regs = withUnsafeMutableBytes(of: &pair.pointee.junk) { Self.randomProbeRound(&random, round: round, junk: $0) }
-                let sent = regs
-                regs.withUnsafeMutableBufferPointer { kb_uctx_probe_switch(&pair.pointee.probe, &pair.pointee.peer, $0.baseAddress) }
-                Self.expectProbeCameBack(regs, sent: sent, round: round)
-                #expect(kb_thread_pointer() == threadPointer)
+            try body(pair)
+        }
+
+        @Test("random callee-saved registers, stack pointer and FP control words come back after the peer clobbered them")
+        func registersSurvive() throws {
+            var random = SeededGenerator(seed: 0x5EED_0010)
+            try Self.withProbePair { pair in
+                let threadPointer = kb_thread_pointer()
+                for round in 0..<200 {
+                    var regs = withUnsafeMutableBytes(of: &pair.pointee.junk) { Self.randomProbeRound(&random, round: round, junk: $0) }
+                    let sent = regs
+                    regs.withUnsafeMutableBufferPointer { kb_uctx_probe_switch(&pair.pointee.probe, &pair.pointee.peer, $0.baseAddress) }
+                    Self.expectProbeCameBack(regs, sent: sent, round: round)
+                    #expect(kb_thread_pointer() == threadPointer)
+                }
+                #expect(pair.pointee.rounds == 200, "the peer ran once per round")
             }
-            #expect(pair.pointee.rounds == 200, "the peer ran once per round")
         }
 
         /// The registers a context holds, in the probe layout (regs[0..7]).
@@ -78,26 +86,20 @@ extension KernelCoreSuite {
         @Test("a switch stores the registers it leaves in the context left: the probe's values in its own, the peer's junk in the peer's")
         func registersLiveInTheContext() throws {
             var random = SeededGenerator(seed: 0x5EED_0011)
-            let stack = UnsafeMutablePointer<kb_ustack>.allocate(capacity: 1)
-            stack.initialize(to: kb_ustack())
-            defer { _ = kb_ustack_unmap(stack); stack.deallocate() }
-            try #require(kb_ustack_map(stack, 64 * 1024, 0, 16) == 0)
-            let pair = UnsafeMutablePointer<kb_uctx_probe_pair>.allocate(capacity: 1)
-            pair.initialize(to: kb_uctx_probe_pair())
-            defer { pair.deallocate() }
-            kb_uctx_make(&pair.pointee.peer, stack.pointee.stack_top, kb_uctx_probe_peer, UnsafeMutableRawPointer(pair))
-            for round in 0..<50 {
-                var regs = withUnsafeMutableBytes(of: &pair.pointee.junk) { Self.randomProbeRound(&random, round: round, junk: $0) }
-                let sent = regs
-                let junk = withUnsafeBytes(of: pair.pointee.junk) { Array($0.bindMemory(to: UInt64.self)) }
-                regs.withUnsafeMutableBufferPointer { kb_uctx_probe_switch(&pair.pointee.probe, &pair.pointee.peer, $0.baseAddress) }
-                let probe = Self.savedRegisters(pair.pointee.probe), peer = Self.savedRegisters(pair.pointee.peer)
-                #expect(Array(probe[0..<6]) == Array(sent[0..<6]), "round \(round): the probe's context")
-                #expect(probe[6] & 0x0F3F == sent[6] & 0x0F3F && probe[7] & 0xFFC0 == sent[7] & 0xFFC0,
-                        "round \(round): the probe's FP control words")
-                #expect(Array(peer[0..<6]) == Array(junk[0..<6]), "round \(round): the peer's context")
-                #expect(peer[6] & 0x0F3F == junk[6] & 0x0F3F && peer[7] & 0xFFC0 == junk[7] & 0xFFC0,
-                        "round \(round): the peer's FP control words")
+            try Self.withProbePair { pair in
+                for round in 0..<50 {
+                    var regs = withUnsafeMutableBytes(of: &pair.pointee.junk) { Self.randomProbeRound(&random, round: round, junk: $0) }
+                    let sent = regs
+                    let junk = withUnsafeBytes(of: pair.pointee.junk) { Array($0.bindMemory(to: UInt64.self)) }
+                    regs.withUnsafeMutableBufferPointer { kb_uctx_probe_switch(&pair.pointee.probe, &pair.pointee.peer, $0.baseAddress) }
+                    let probe = Self.savedRegisters(pair.pointee.probe), peer = Self.savedRegisters(pair.pointee.peer)
+                    #expect(Array(probe[0..<6]) == Array(sent[0..<6]), "round \(round): the probe's context")
+                    #expect(probe[6] & 0x0F3F == sent[6] & 0x0F3F && probe[7] & 0xFFC0 == sent[7] & 0xFFC0,
+                            "round \(round): the probe's FP control words")
+                    #expect(Array(peer[0..<6]) == Array(junk[0..<6]), "round \(round): the peer's context")
+                    #expect(peer[6] & 0x0F3F == junk[6] & 0x0F3F && peer[7] & 0xFFC0 == junk[7] & 0xFFC0,
+                            "round \(round): the peer's FP control words")
+                }
             }
         }
 
