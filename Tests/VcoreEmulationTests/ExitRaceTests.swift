@@ -13,27 +13,31 @@ import CPlatform
 extension VcoreEmulationSuite {
     @Suite("Vcore exit against preemption", .serialized, .timeLimit(.minutes(1)))
     struct ExitRaceTests {
-        @Test("up to 20,000 exits (10 s at most) while the kernel preempts and restores the vcore: no deadlock")
+        @Test("20,000 exits and 1,000 landed preemptions (10 s at most) while the kernel preempts and restores the vcore: no deadlock")
         func exitAgainstPreemption() throws {
-            // A count and a time budget: each exit races a preemption round,
-            // and a busy 2-CPU machine manages 12,000 to 20,000 in 30 s. What
-            // is tested is that no exit hangs, not how many fit.
+            // Counts and a time budget: each exit races a preemption round;
+            // a busy 2-CPU machine manages 12,000 to 20,000 exits in 30 s, a
+            // quiet Zen 5 one 20,000 in 20 ms, before the kernel thread had
+            // preempted once. So the exits go on until 1,000 preemptions
+            // have landed too. What is tested is that no exit hangs, not how
+            // many fit.
             let rounds: UInt64 = 20_000
+            let landed: UInt64 = 1_000
             let budgetNs: UInt64 = 10_000_000_000
             let map = VcoreMap(count: 1)
             let exits = Counters(1)
             let workerDone = Counters(1)
+            let preemptions = Counters(1)
             let cpu = testCPUs[0]
             let worker = try PinnedThread.start(cpu: Int(cpu)) {
                 let deadline = monotonicNanos() &+ budgetNs
-                while exits[0] < rounds && monotonicNanos() < deadline {
+                while (exits[0] < rounds || preemptions[0] < landed) && monotonicNanos() < deadline {
                     map.register(0, cpu: cpu)
                     map.exit(0)
                     exits.increment(0)
                 }
                 workerDone.increment(0)
             }
-            let preemptions = Counters(1)
             // The kernel side, on a thread of its own under a bounded wait: a
             // vcore parked with the kernel lock held blocks it for ever.
             // Besides `preempt`'s own signal, three more "IPIs" land late, as
