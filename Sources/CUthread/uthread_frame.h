@@ -33,8 +33,9 @@
 .endm
 
 // Loads everything but the stack pointer from the kb_uctx at \offset(\ctx)
-// (rbx last, so \ctx may be %rbx) and returns into it: %rsp must already
-// be its saved stack pointer, where its return address is.
+// (rbx last, so \ctx may be %rbx) and returns into it by popping its
+// return address and jumping there (not `ret`: uthread_switch.S says why):
+// %rsp must already be its saved stack pointer. %rcx is free: caller-saved.
 .macro RESUME_CONTEXT ctx, offset=0
         fldcw   \offset+CTX_FPU_CW(\ctx)
         ldmxcsr \offset+CTX_MXCSR(\ctx)
@@ -44,7 +45,8 @@
         movq    \offset+CTX_R14(\ctx), %r14
         movq    \offset+CTX_R15(\ctx), %r15
         movq    \offset+CTX_RBX(\ctx), %rbx
-        ret
+        popq    %rcx
+        jmp     *%rcx
 .endm
 
 // Loads the whole kb_uctx at \offset(\ctx) and returns into it.

@@ -7,7 +7,8 @@
 // instruction pointer are stored in the kb_uctx being left (as Akaros keeps
 // a uthread's registers in the uthread) and loaded from the one being
 // resumed. The instruction pointer is the return address the call pushed:
-// it stays on the stack and the switch ends in `ret`.
+// it stays on the stack, and the switch ends by popping it and jumping
+// there, as Boost.Context does.
 //
 // Why in the context and not pushed on the stack: a switch to a uthread not
 // run lately then waits for its control block only (kb_uthread_core: its
@@ -15,10 +16,18 @@
 // fetched in parallel), not for two misses in a row (the control block for
 // the stack pointer, then the frame it points to for the registers). The
 // return address is on the stack line the resumed code touches next anyway,
-// and `ret` does not wait for it: the return-stack predictor supplies it
-// (every ring member switches from the same call site). Measured: switch-to
-// at 1000 uthreads 1.04-1.14x its 2-uthread figure against 1.04-1.27x with
-// the registers on the stack (README, "ctxbench switch").
+// and the jump does not wait for it: the branch predictor supplies the
+// target. Measured: switch-to at 1000 uthreads 1.04-1.14x its 2-uthread
+// figure against 1.04-1.27x with the registers on the stack.
+//
+// Why `pop; jmp` and not `ret`: the return-stack predictor pairs each `ret`
+// with the latest `call`, and a switch returns into the other side's call.
+// In a 2LS yield the uthread calls the switch to enter vcore context and
+// vcore context calls it to resume a uthread, so every `ret` went to the
+// wrong one of the two and was mispredicted; the indirect-jump predictor
+// learns where each switch goes. Measured: the unlocked 2LS yield 17-30 ns
+// against 32-42 ns with `ret` (switch-to, whose ring switches from one call
+// site, was predicted either way). Both numbers: README, "ctxbench switch".
 //
 // kb_uctx_make builds a fresh context that returns into kb_uctx_trampoline.
 
