@@ -1,8 +1,7 @@
-// SCHED_FIFO vcores under emulated preemption, the suite's setting (at a
-// higher priority, see `vcorePriority`): the runs finish (a vcore in the
-// emulated kernel that sleeps in sched_setaffinity is not starved by a
-// spinning vcore of its priority), PDR locks acquire in every 1 ms window
-// of (nearly) every round, plain MCS stalls in most rounds.
+// SCHED_FIFO vcores under emulated preemption, the suite's setting: the runs
+// finish (a vcore in the emulated kernel that sleeps in sched_setaffinity
+// is not starved by a spinning vcore of its priority), PDR locks acquire in
+// every 1 ms window of (nearly) every round, plain MCS stalls in most rounds.
 
 import Platform
 import CPlatform
@@ -27,22 +26,11 @@ let fifoPermitted: Bool = {
 extension LockBenchSuite {
     @Suite("Faithful vcores", .serialized, .timeLimit(.minutes(2)))
     struct FaithfulVcoreTests {
-        /// Above every other test's SCHED_FIFO threads (50 and below; the
-        /// tools' default is 50), which run beside this suite: top-level
-        /// suites run in parallel. At the suite's own 50, a test's FIFO
-        /// thread that held a CPU when a vcore was restored kept it until
-        /// it blocked (FIFO threads of one priority do not preempt each
-        /// other), and a PDR lock stalled in 13-28 of 40-42 rounds of all
-        /// three runs. The lock's behaviour does not depend on the priority;
-        /// what can take its CPUs does: now only the host (the fair server,
-        /// RT throttling, the hypervisor). The emulated kernel runs one above.
-        static let vcorePriority: Int32 = 80
-
         static func run(_ lock: LockName) throws -> (LockRunResult, PreemptionRecovery) {
             var config = LockRunConfiguration(lock: lock, threads: 2, length: .duration(seconds: 2, maxAttempts: 2_000_000),
                                               cpus: testCPUs)
             config.preempt = PreemptionSpec(victims: 1, periodMs: 50, durationMs: 10)
-            config.fifoPriority = Self.vcorePriority
+            config.fifoPriority = 50
             let result = try LockRunner.run(config, clock: testClock)
             return (result, PreemptionRecovery(result, ticksPerNs: testClock.ticksPerNs))
         }
