@@ -88,13 +88,19 @@ public enum LockOutput {
         if !result.rounds.isEmpty {
             // Inside the rounds is the lock's recovery; outside them the host's.
             let recovery = PreemptionRecovery(result, ticksPerNs: clock.ticksPerNs)
-            for (metric, value) in [("windows_without_acquisition_in_rounds", recovery.stalledWindowsInRounds),
-                                    ("windows_without_acquisition_outside_rounds", recovery.stalledWindowsOutsideRounds),
-                                    ("rounds_with_stalled_window", recovery.stalledRounds),
-                                    ("preemption_rounds", recovery.rounds)] {
+            // How much the host let every vcore run at once where nothing
+            // was preempted: a low share means the machine, not the lock,
+            // decided the run.
+            for (metric, value, lower) in [
+                ("windows_without_acquisition_in_rounds", recovery.stalledWindowsInRounds, true),
+                ("windows_without_acquisition_outside_rounds", recovery.stalledWindowsOutsideRounds, true),
+                ("rounds_with_stalled_window", recovery.stalledRounds, true),
+                ("preemption_rounds", recovery.rounds, false),
+                ("windows_outside_rounds", recovery.windowsOutsideRounds, false),
+                ("windows_every_thread_acquired_outside_rounds", recovery.concurrentWindowsOutsideRounds, false),
+            ] {
                 let count = Double(value)
-                rows.append(row(metric, "count", lower: metric != "preemption_rounds",
-                                SampleStatistics([count])!, [count]))
+                rows.append(row(metric, "count", lower: lower, SampleStatistics([count])!, [count]))
             }
             if let stats = SampleStatistics(recovery.recoveryNs) {
                 rows.append(row("recovery_time", "ns", lower: true, stats, recovery.recoveryNs))

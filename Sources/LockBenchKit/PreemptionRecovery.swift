@@ -16,6 +16,12 @@ public struct PreemptionRecovery: Sendable, Equatable {
     public var stalledWindowsInRounds: Int
     /// Windows without an acquisition outside every round (plus grace).
     public var stalledWindowsOutsideRounds: Int
+    /// Windows outside every round (plus grace), within the measured span.
+    public var windowsOutsideRounds: Int
+    /// Of those, the windows in which every thread acquired: the host ran
+    /// all the vcores at once. Nothing is preempted there, so a low share
+    /// says the machine, not the lock, decided what ran.
+    public var concurrentWindowsOutsideRounds: Int
     /// Rounds overlapping at least one window without an acquisition.
     public var stalledRounds: Int
     /// Rounds in the run.
@@ -35,25 +41,29 @@ public struct PreemptionRecovery: Sendable, Equatable {
         let widthMs = result.windowNs / 1e6
         let windows = result.totalPerWindow
         let spans = result.rounds.map { ($0.startMs, $0.endMs + Self.graceMs) }
-        var inside = 0, outside = 0
+        var inside = 0, outside = 0, outsideAll = 0, concurrent = 0
         var roundStalled = [Bool](repeating: false, count: spans.count)
         // The measured span: a duration run's vcores stop at its end (a
         // vcore still preempted then returns later, stretching `elapsedNs`).
         var elapsedMs = result.elapsedNs / 1e6
         if case .duration(let seconds, _) = result.configuration.length { elapsedMs = min(elapsedMs, seconds * 1e3) }
-        for (w, total) in windows.enumerated() where total == 0 {
+        for (w, total) in windows.enumerated() {
             let start = Double(w) * widthMs, end = start + widthMs
             // The last window may extend past the run's end: not a stall.
             guard end <= elapsedMs else { continue }
-            var hit = false
-            for (r, span) in spans.enumerated() where span.0 < end && span.1 > start {
-                hit = true
-                roundStalled[r] = true
+            let overlapping = spans.indices.filter { spans[$0].0 < end && spans[$0].1 > start }
+            if overlapping.isEmpty {
+                outsideAll += 1
+                if result.windows.allSatisfy({ w < $0.count && $0[w] > 0 }) { concurrent += 1 }
             }
-            if hit { inside += 1 } else { outside += 1 }
+            guard total == 0 else { continue }
+            for r in overlapping { roundStalled[r] = true }
+            if overlapping.isEmpty { outside += 1 } else { inside += 1 }
         }
         stalledWindowsInRounds = inside
         stalledWindowsOutsideRounds = outside
+        windowsOutsideRounds = outsideAll
+        concurrentWindowsOutsideRounds = concurrent
         stalledRounds = roundStalled.filter { $0 }.count
         rounds = spans.count
 
