@@ -39,9 +39,15 @@ extension VcoreEmulationSuite {
                 nonisolated(unsafe) let critical = state.pointer
                 try group.start { vcore in
                     let id = Int(vcore.id)
-                    // Wait for our turn: the previous vcore holds or is queued.
-                    // (A spin lock has no queue: having called lock() will do.)
+                    // Wait for our turn: vcore 0 holds the lock, and the
+                    // previous vcore holds it or is queued. (A spin lock has
+                    // no queue: having called lock() will do.) Without the
+                    // first wait, vcore 1 could win a spin lock between vcore
+                    // 0's `started` and its CAS, release it and sit idle
+                    // handling events, where it recovered the holder's
+                    // preemption by a one-way change instead of the waiters.
                     if id > 0 {
+                        while acquired[0] == 0 && !vcore.shouldStop { kb_pause() }
                         while started[id - 1] == 0 && !vcore.shouldStop { kb_pause() }
                         while L.self != SpinPDRLock<VcoreMap>.self && !vcore.shouldStop && acquired[id - 1] == 0
                                 && Self.tailOwner(lock, nodes) != id - 1 { kb_pause() }
