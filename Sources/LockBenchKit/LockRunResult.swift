@@ -82,6 +82,11 @@ public struct LockRunResult: Sendable {
         return elapsedNs
     }
 
+    /// Whether every thread acquired in window `w`: the host ran them all then.
+    public func everyThreadAcquired(inWindow w: Int) -> Bool {
+        !windows.isEmpty && windows.allSatisfy { w < $0.count && $0[w] > 0 }
+    }
+
     /// Acquisitions per window summed over threads.
     public var totalPerWindow: [UInt64] {
         let count = windows.map(\.count).max() ?? 0

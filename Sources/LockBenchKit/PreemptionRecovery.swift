@@ -54,7 +54,7 @@ public struct PreemptionRecovery: Sendable, Equatable {
             let overlapping = spans.indices.filter { spans[$0].0 < end && spans[$0].1 > start }
             if overlapping.isEmpty {
                 outsideAll += 1
-                if result.windows.allSatisfy({ w < $0.count && $0[w] > 0 }) { concurrent += 1 }
+                if result.everyThreadAcquired(inWindow: w) { concurrent += 1 }
             }
             guard total == 0 else { continue }
             for r in overlapping { roundStalled[r] = true }
